@@ -1,0 +1,1 @@
+//! Known-answer tests, filled in from the vector files under `tests/vectors/`.

@@ -1,0 +1,6 @@
+//! The core of secretctl: crypto, the vault, the audit log, and everything every interface
+//! (CLI, MCP server, session agent, desktop app) shares. Synchronous; no CLI, async runtime or GUI
+//! dependency lives here (SPEC §2).
+#![deny(missing_docs)]
+
+pub mod crypto;
