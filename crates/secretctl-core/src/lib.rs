@@ -3,4 +3,9 @@
 //! dependency lives here (SPEC §2).
 #![deny(missing_docs)]
 
+pub mod audit;
 pub mod crypto;
+pub mod duration;
+pub mod hardening;
+pub mod secret;
+pub mod vault;

@@ -1,0 +1,1169 @@
+//! The vault: opening and checking the files of SPEC §3, unlocking with the key hierarchy of
+//! SPEC §3.1, and every operation on secrets, each committed together with its audit record in
+//! one `BEGIN IMMEDIATE` transaction (SPEC §3.2, §8).
+//!
+//! A [`Vault`] is an opened, still locked vault: it has checked the files and read the public
+//! parameters, but holds no key. [`Vault::unlock`] pays the KDF and returns a [`Session`], the
+//! only type that can read or change secrets.
+
+mod files;
+mod schema;
+
+pub use files::VaultDir;
+pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
+
+use crate::audit::{self, Action, Anchor, Entry, Source};
+use crate::crypto::{self, Dek, KdfParams, Passphrase, SubKey};
+use crate::secret::{
+    InputError, KeyName, Masked, Secret, SecretMeta, SecretSummary, SecretUpdate, SecretValue,
+};
+use jiff::Timestamp;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use zeroize::Zeroizing;
+
+/// The `format` written to `vault.meta`.
+pub const META_FORMAT: u32 = 1;
+/// How long a writer waits for another before giving up with [`Error::Busy`].
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
+/// Minimum master password length, in characters.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// Maximum master password length, in bytes.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// Everything that can go wrong with the vault. Messages never contain a secret value.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No vault in the directory.
+    #[error("no vault at {}; run `secretctl init` to create one", .0.display())]
+    NoVault(PathBuf),
+    /// `init` found vault files already.
+    #[error("a vault already exists at {}; refusing to overwrite it", .0.display())]
+    AlreadyExists(PathBuf),
+    /// A vault file or the directory is open to others or not ours.
+    #[error("{}: {problem}; run `{fix}`", path.display())]
+    UnsafePermissions {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+        /// The command that fixes it.
+        fix: String,
+    },
+    /// A vault file is a symlink.
+    #[error("{} is a symlink; vault files must be regular files", .0.display())]
+    Symlink(PathBuf),
+    /// A vault file is damaged or inconsistent.
+    #[error("{} is damaged: {reason}", path.display())]
+    Damaged {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A stored secret fails authentication.
+    #[error("{what} fails to decrypt: {} is damaged or was tampered with", path.display())]
+    SecretDamaged {
+        /// Which secret (name, or record id when the name itself is unreadable).
+        what: String,
+        /// The database file.
+        path: PathBuf,
+    },
+    /// The master password is wrong (the KDF was paid in full).
+    #[error("wrong master password")]
+    WrongPassword,
+    /// Too many recent failures.
+    #[error("too many failed unlock attempts; try again in {0} s")]
+    LockedOut(u64),
+    /// Another process held the write lock past [`BUSY_TIMEOUT`].
+    #[error("vault busy: another secretctl process is writing; try again")]
+    Busy,
+    /// No secret with that name.
+    #[error("secret '{0}' not found")]
+    NotFound(KeyName),
+    /// A new secret needs a value.
+    #[error("secret '{0}' does not exist; give a value to create it")]
+    ValueRequired(KeyName),
+    /// `audit prune` refuses to prune a chain that does not verify.
+    #[error("the audit log does not verify (first bad record {0}); refusing to prune it")]
+    AuditBroken(i64),
+    /// Invalid input.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The database failed in a way that is not damage or contention.
+    #[error("{}: {source}", path.display())]
+    Sql {
+        /// The database file.
+        path: PathBuf,
+        /// The cause.
+        source: rusqlite::Error,
+    },
+}
+
+/// How an error should be reported: the exit-code classes of SPEC §4.1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// Operation failed (exit 1).
+    Failed,
+    /// Usage error (exit 2).
+    Usage,
+    /// Authentication (exit 3).
+    Auth,
+    /// Vault missing, damaged or unsafe (exit 4).
+    Vault,
+}
+
+impl Error {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Error {
+        Error::Io {
+            path: path.to_owned(),
+            source,
+        }
+    }
+
+    fn sql(path: &Path, source: rusqlite::Error) -> Error {
+        use rusqlite::ErrorCode as C;
+        match source.sqlite_error_code() {
+            Some(C::DatabaseBusy | C::DatabaseLocked) => Error::Busy,
+            Some(C::DatabaseCorrupt | C::NotADatabase) => Error::Damaged {
+                path: path.to_owned(),
+                reason: "it is not a readable SQLite database".into(),
+            },
+            _ => Error::Sql {
+                path: path.to_owned(),
+                source,
+            },
+        }
+    }
+
+    fn audit(path: &Path, e: audit::Error) -> Error {
+        match e {
+            audit::Error::Sql(s) => Error::sql(path, s),
+            audit::Error::BadAnchor => Error::Damaged {
+                path: path.to_owned(),
+                reason: "the audit anchor is missing or fails verification".into(),
+            },
+        }
+    }
+
+    /// The exit-code class.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Error::NoVault(_)
+            | Error::UnsafePermissions { .. }
+            | Error::Symlink(_)
+            | Error::Damaged { .. }
+            | Error::SecretDamaged { .. } => ErrorClass::Vault,
+            Error::WrongPassword | Error::LockedOut(_) => ErrorClass::Auth,
+            Error::Input(_) | Error::ValueRequired(_) => ErrorClass::Usage,
+            Error::AlreadyExists(_)
+            | Error::Busy
+            | Error::NotFound(_)
+            | Error::AuditBroken(_)
+            | Error::Io { .. }
+            | Error::Sql { .. } => ErrorClass::Failed,
+        }
+    }
+
+    /// A short code for the audit record: no names, no values, no paths.
+    pub fn audit_code(&self) -> &'static str {
+        match self {
+            Error::NotFound(_) => "not_found",
+            Error::ValueRequired(_) => "value_required",
+            Error::Input(_) => "invalid_input",
+            Error::SecretDamaged { .. } => "decrypt_failed",
+            Error::WrongPassword => "wrong_password",
+            Error::AuditBroken(_) => "audit_broken",
+            Error::Busy => "busy",
+            _ => "failed",
+        }
+    }
+}
+
+type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Checks a new master password against the rules every interface shares.
+pub fn check_new_password(password: &Passphrase) -> Result<(), InputError> {
+    let chars = password.char_count().ok_or(InputError::Password {
+        rule: "it must be valid UTF-8 text",
+    })?;
+    if chars < MIN_PASSWORD_CHARS {
+        return Err(InputError::Password {
+            rule: "use at least 8 characters",
+        });
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(InputError::Password {
+            rule: "use at most 1024 bytes",
+        });
+    }
+    Ok(())
+}
+
+/// The contents of `vault.meta`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetaFile {
+    /// File format version.
+    pub format: u32,
+    /// The vault's random id.
+    pub vault_id: String,
+    /// Creation time, RFC 3339.
+    pub created_at: String,
+    /// KDF parameters (the database holds the authoritative copy).
+    pub kdf: KdfParams,
+    /// A copy of the audit anchor (SPEC §8).
+    pub audit_anchor: Option<Anchor>,
+}
+
+/// An opened vault whose files passed the checks, still locked.
+pub struct Vault {
+    dir: VaultDir,
+    conn: Connection,
+    vault_id: [u8; 16],
+    salt: [u8; crypto::SALT_LEN],
+    kdf: KdfParams,
+    wrapped_dek: Vec<u8>,
+    meta: MetaFile,
+}
+
+fn connect(path: &Path) -> Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| Error::sql(path, e))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(|e| Error::sql(path, e))?;
+    // WAL with FULL sync: an acknowledged write survives power loss; readers never block writers.
+    // secure_delete overwrites freed pages, so a deleted secret's ciphertext does not linger.
+    conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
+        .map_err(|e| Error::sql(path, e))?;
+    conn.execute_batch(
+        "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;
+         PRAGMA trusted_schema = OFF;",
+    )
+    .map_err(|e| Error::sql(path, e))?;
+    Ok(conn)
+}
+
+fn now() -> Timestamp {
+    Timestamp::now()
+}
+
+fn get_meta_row(conn: &Connection, db: &Path, key: &str) -> Result<Vec<u8>> {
+    conn.query_row(
+        "SELECT value FROM metadata WHERE key = ?1",
+        params![key],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(|e| Error::sql(db, e))?
+    .ok_or_else(|| Error::Damaged {
+        path: db.to_owned(),
+        reason: format!("metadata '{key}' is missing"),
+    })
+}
+
+fn set_meta_row(conn: &Connection, db: &Path, key: &str, value: &[u8]) -> Result<()> {
+    conn.execute(
+        "INSERT INTO metadata (key, value) VALUES (?1, ?2)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )
+    .map_err(|e| Error::sql(db, e))?;
+    Ok(())
+}
+
+fn parse_uuid(text: &str) -> Option<[u8; 16]> {
+    uuid::Uuid::parse_str(text).ok().map(|u| *u.as_bytes())
+}
+
+fn new_uuid() -> uuid::Uuid {
+    let mut bytes = [0u8; 16];
+    crypto::fill_random(&mut bytes);
+    uuid::Builder::from_random_bytes(bytes).into_uuid()
+}
+
+impl Vault {
+    /// Creates a new vault in `dir` (created 0700 if missing). Refuses to touch existing vault
+    /// files. The database is built under a temporary name and renamed into place last, so an
+    /// interrupted `init` never leaves a `vault.db` that looks complete.
+    pub fn init(dir: &VaultDir, password: &Passphrase) -> Result<()> {
+        check_new_password(password)?;
+        dir.create()?;
+        if dir.has_vault_files() {
+            return Err(Error::AlreadyExists(dir.root().to_owned()));
+        }
+        let vault_id = new_uuid();
+        let salt = crypto::random_salt();
+        let kdf = KdfParams::SEED;
+        let dek = Dek::generate();
+        let master =
+            crypto::derive_master_key(password, &salt, &kdf).map_err(|_| Error::Damaged {
+                path: dir.meta(),
+                reason: "the KDF parameters are invalid".into(),
+            })?;
+        let wrapped = master
+            .wrap_dek(&dek, vault_id.as_bytes())
+            .expect("AES-GCM encrypts a 32-byte key");
+        drop(master);
+        let audit_key = dek.derive(AUDIT_INFO);
+        let created = now();
+
+        let tmp_db = dir.root().join("vault.db.init");
+        let _ = std::fs::remove_file(&tmp_db);
+        drop(files::create_new_private(&tmp_db)?);
+        let anchor = {
+            let mut conn = connect(&tmp_db)?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(|e| Error::sql(&tmp_db, e))?;
+            schema::migrate(&tx, 0).map_err(|e| Error::sql(&tmp_db, e))?;
+            let kdf_json = serde_json::to_vec(&kdf).expect("KDF parameters serialise");
+            for (k, v) in [
+                ("vault_id", vault_id.to_string().into_bytes()),
+                ("salt", salt.to_vec()),
+                ("kdf", kdf_json),
+                ("wrapped_dek", wrapped),
+                ("created_at", created.to_string().into_bytes()),
+            ] {
+                set_meta_row(&tx, &tmp_db, k, &v)?;
+            }
+            let anchor = audit::write_genesis(&tx, &audit_key, vault_id.as_bytes(), created)
+                .map_err(|e| Error::audit(&tmp_db, e))?;
+            tx.commit().map_err(|e| Error::sql(&tmp_db, e))?;
+            conn.close().map_err(|(_, e)| Error::sql(&tmp_db, e))?;
+            anchor
+        };
+        let mut salt_file = files::create_new_private(&dir.salt())?;
+        std::io::Write::write_all(&mut salt_file, &salt).map_err(|e| Error::io(&dir.salt(), e))?;
+        salt_file
+            .sync_all()
+            .map_err(|e| Error::io(&dir.salt(), e))?;
+        let meta = MetaFile {
+            format: META_FORMAT,
+            vault_id: vault_id.to_string(),
+            created_at: created.to_string(),
+            kdf,
+            audit_anchor: Some(anchor),
+        };
+        files::write_atomic(&dir.meta(), &meta_json(&meta))?;
+        std::fs::rename(&tmp_db, dir.db()).map_err(|e| Error::io(&dir.db(), e))?;
+        files::sync_dir(dir.root())
+    }
+
+    /// Opens and checks a vault: directory and file permissions, symlinks, salt and id
+    /// consistency, schema version (migrating an older one). Holds no key.
+    pub fn open(dir: &VaultDir) -> Result<Vault> {
+        dir.check_dir()?;
+        let db = dir.db();
+        if db.symlink_metadata().is_err() {
+            if dir.salt().symlink_metadata().is_ok() {
+                return Err(Error::Damaged {
+                    path: db,
+                    reason: "it is missing although vault.salt exists".into(),
+                });
+            }
+            return Err(Error::NoVault(dir.root().to_owned()));
+        }
+        for path in [db.clone(), dir.salt(), dir.meta()] {
+            dir.check_file(&path)?;
+        }
+        for suffix in ["-wal", "-shm"] {
+            dir.check_optional_file(&dir.root().join(format!("vault.db{suffix}")))?;
+        }
+        let salt_bytes = std::fs::read(dir.salt()).map_err(|e| Error::io(&dir.salt(), e))?;
+        let salt: [u8; crypto::SALT_LEN] =
+            salt_bytes
+                .as_slice()
+                .try_into()
+                .map_err(|_| Error::Damaged {
+                    path: dir.salt(),
+                    reason: format!("it holds {} bytes, not 16", salt_bytes.len()),
+                })?;
+        let meta_bytes = std::fs::read(dir.meta()).map_err(|e| Error::io(&dir.meta(), e))?;
+        let meta: MetaFile = serde_json::from_slice(&meta_bytes).map_err(|_| Error::Damaged {
+            path: dir.meta(),
+            reason: "it is not valid vault metadata".into(),
+        })?;
+        if meta.format != META_FORMAT {
+            return Err(Error::Damaged {
+                path: dir.meta(),
+                reason: format!("unknown format {}", meta.format),
+            });
+        }
+
+        let mut conn = connect(&db)?;
+        if !schema::has_metadata_table(&conn).map_err(|e| Error::sql(&db, e))? {
+            return Err(Error::Damaged {
+                path: db,
+                reason: "it holds no vault (no metadata table)".into(),
+            });
+        }
+        let version = schema::version(&conn).map_err(|e| Error::sql(&db, e))?;
+        if version > schema::CURRENT_VERSION {
+            return Err(Error::Damaged {
+                path: db,
+                reason: format!(
+                    "its schema version {version} is newer than this secretctl supports ({})",
+                    schema::CURRENT_VERSION
+                ),
+            });
+        }
+        if version < schema::CURRENT_VERSION {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(|e| Error::sql(&db, e))?;
+            // Another process may have migrated while we waited for the lock.
+            let now_version = schema::version(&tx).map_err(|e| Error::sql(&db, e))?;
+            schema::migrate(&tx, now_version).map_err(|e| Error::sql(&db, e))?;
+            tx.commit().map_err(|e| Error::sql(&db, e))?;
+        }
+
+        let damaged = |reason: &str| Error::Damaged {
+            path: db.clone(),
+            reason: reason.into(),
+        };
+        let db_id = get_meta_row(&conn, &db, "vault_id")?;
+        let vault_id = std::str::from_utf8(&db_id)
+            .ok()
+            .and_then(parse_uuid)
+            .ok_or_else(|| damaged("its vault id is invalid"))?;
+        if parse_uuid(&meta.vault_id) != Some(vault_id) {
+            return Err(Error::Damaged {
+                path: dir.meta(),
+                reason: "its vault id does not match vault.db".into(),
+            });
+        }
+        if get_meta_row(&conn, &db, "salt")? != salt {
+            return Err(Error::Damaged {
+                path: dir.salt(),
+                reason: "it does not match the salt stored in vault.db".into(),
+            });
+        }
+        let kdf: KdfParams = serde_json::from_slice(&get_meta_row(&conn, &db, "kdf")?)
+            .map_err(|_| damaged("its KDF parameters are invalid"))?;
+        if !kdf.is_acceptable() {
+            return Err(damaged(
+                "its KDF parameters are weaker than secretctl allows",
+            ));
+        }
+        let wrapped_dek = get_meta_row(&conn, &db, "wrapped_dek")?;
+        Ok(Vault {
+            dir: dir.clone(),
+            conn,
+            vault_id,
+            salt,
+            kdf,
+            wrapped_dek,
+            meta,
+        })
+    }
+
+    /// The vault directory.
+    pub fn dir(&self) -> &VaultDir {
+        &self.dir
+    }
+
+    /// The KDF parameters in force.
+    pub fn kdf(&self) -> KdfParams {
+        self.kdf
+    }
+
+    /// The vault id.
+    pub fn id(&self) -> uuid::Uuid {
+        uuid::Uuid::from_bytes(self.vault_id)
+    }
+
+    /// Seconds until another unlock attempt is allowed, after repeated failures (SPEC §3.1:
+    /// 5 failures → 30 s, 10 → 5 min, 20 → 30 min).
+    pub fn lockout_remaining(&self) -> Result<Option<u64>> {
+        let db = self.dir.db();
+        let (count, last): (i64, Option<i64>) = self
+            .conn
+            .query_row("SELECT COUNT(*), MAX(at) FROM unlock_failures", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(|e| Error::sql(&db, e))?;
+        let delay_ms: i64 = match count {
+            0..5 => return Ok(None),
+            5..10 => 30_000,
+            10..20 => 300_000,
+            _ => 1_800_000,
+        };
+        let until = last.unwrap_or(0).saturating_add(delay_ms);
+        let now_ms = now().as_millisecond();
+        Ok((now_ms < until).then(|| ((until - now_ms) as u64).div_ceil(1000)))
+    }
+
+    /// Derives the master key (always paying the full KDF cost), unwraps the DEK and returns an
+    /// unlocked session. A wrong password is recorded and later folded into the audit log.
+    pub fn unlock(self, password: &Passphrase, source: Source) -> Result<Session> {
+        if let Some(secs) = self.lockout_remaining()? {
+            return Err(Error::LockedOut(secs));
+        }
+        let master = crypto::derive_master_key(password, &self.salt, &self.kdf).map_err(|_| {
+            Error::Damaged {
+                path: self.dir.db(),
+                reason: "its KDF parameters are invalid".into(),
+            }
+        })?;
+        match master.unwrap_dek(&self.wrapped_dek, &self.vault_id) {
+            Ok(dek) => {
+                let mut session = Session::new(self, dek);
+                session.fold_failed_unlocks()?;
+                Ok(session)
+            }
+            Err(_) => {
+                let db = self.dir.db();
+                self.conn
+                    .execute(
+                        "INSERT INTO unlock_failures (at, source) VALUES (?1, ?2)",
+                        params![now().as_millisecond(), source.as_str()],
+                    )
+                    .map_err(|e| Error::sql(&db, e))?;
+                Err(Error::WrongPassword)
+            }
+        }
+    }
+}
+
+fn meta_json(meta: &MetaFile) -> Vec<u8> {
+    let mut json = serde_json::to_vec_pretty(meta).expect("vault metadata serialises");
+    json.push(b'\n');
+    json
+}
+
+const AUDIT_INFO: &str = "audit-log-v1";
+const INDEX_INFO: &str = "key-index-v1";
+const POLICY_INFO: &str = "mcp-policy-v1";
+
+/// The keys of an unlocked vault.
+struct Keys {
+    dek: Dek,
+    audit: SubKey,
+    index: SubKey,
+    vault_id: [u8; 16],
+}
+
+impl Keys {
+    /// Associated data binding a blob to its place: vault id, record id, column (SPEC §3.1).
+    fn aad(&self, record: &[u8; 16], column: &str) -> Vec<u8> {
+        let mut aad = Vec::with_capacity(32 + column.len());
+        aad.extend_from_slice(&self.vault_id);
+        aad.extend_from_slice(record);
+        aad.extend_from_slice(column.as_bytes());
+        aad
+    }
+
+    fn seal(&self, record: &[u8; 16], column: &str, plain: &[u8]) -> Vec<u8> {
+        self.dek
+            .seal(&self.aad(record, column), plain)
+            .expect("AES-GCM encrypts values up to 1 MiB")
+    }
+
+    fn open(&self, record: &[u8; 16], column: &str, blob: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+        self.dek.open(&self.aad(record, column), blob).ok()
+    }
+
+    fn name_index(&self, name: &KeyName) -> [u8; 32] {
+        self.index.mac(name.as_str().as_bytes())
+    }
+}
+
+/// Filters for [`Session::list`].
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// Only secrets with this tag.
+    pub tag: Option<String>,
+    /// Only secrets expiring before this time (expired ones included).
+    pub expiring_before: Option<Timestamp>,
+}
+
+/// What [`Session::set`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetOutcome {
+    /// A new secret.
+    Created,
+    /// An existing secret changed.
+    Updated,
+}
+
+/// A stored secret row, still encrypted.
+struct Row {
+    id: [u8; 16],
+    encrypted_key: Vec<u8>,
+    encrypted_value: Vec<u8>,
+    encrypted_notes: Option<Vec<u8>>,
+    encrypted_url: Option<Vec<u8>>,
+    tags: String,
+    expires_at: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+const SELECT_ROW: &str = "SELECT id, encrypted_key, encrypted_value, encrypted_notes, encrypted_url, tags, expires_at, created_at, updated_at FROM secrets";
+
+fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, Row)> {
+    Ok((
+        r.get(0)?,
+        Row {
+            id: [0; 16],
+            encrypted_key: r.get(1)?,
+            encrypted_value: r.get(2)?,
+            encrypted_notes: r.get(3)?,
+            encrypted_url: r.get(4)?,
+            tags: r.get(5)?,
+            expires_at: r.get(6)?,
+            created_at: r.get(7)?,
+            updated_at: r.get(8)?,
+        },
+    ))
+}
+
+fn ts(ms: i64) -> Option<Timestamp> {
+    Timestamp::from_millisecond(ms).ok()
+}
+
+/// An unlocked vault. Dropping it wipes the keys.
+pub struct Session {
+    vault: Vault,
+    keys: Keys,
+}
+
+impl Session {
+    fn new(vault: Vault, dek: Dek) -> Session {
+        let keys = Keys {
+            audit: dek.derive(AUDIT_INFO),
+            index: dek.derive(INDEX_INFO),
+            vault_id: vault.vault_id,
+            dek,
+        };
+        Session { vault, keys }
+    }
+
+    /// The vault directory.
+    pub fn dir(&self) -> &VaultDir {
+        &self.vault.dir
+    }
+
+    /// The key that MACs the approved MCP policy (SPEC §7.2).
+    pub fn policy_key(&self) -> SubKey {
+        self.keys.dek.derive(POLICY_INFO)
+    }
+
+    /// Runs `op` and appends its audit record in one `BEGIN IMMEDIATE` transaction.
+    ///
+    /// `op` runs inside a savepoint: when it fails, its changes are rolled back but the failure
+    /// is still recorded and committed. When the record cannot be written, the whole operation
+    /// fails (fail closed). After the commit the anchor is copied to `vault.meta`.
+    fn audited<T>(
+        &mut self,
+        action: Action,
+        key: Option<&str>,
+        source: Source,
+        op: impl FnOnce(
+            &Connection,
+            &Keys,
+            &mut serde_json::Map<String, serde_json::Value>,
+        ) -> Result<T>,
+    ) -> Result<T> {
+        let db = self.vault.dir.db();
+        let keys = &self.keys;
+        let mut tx = self
+            .vault
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| Error::sql(&db, e))?;
+        let mut detail = serde_json::Map::new();
+        let result = {
+            let sp = tx.savepoint().map_err(|e| Error::sql(&db, e))?;
+            let result = op(&sp, keys, &mut detail);
+            if result.is_ok() {
+                sp.commit().map_err(|e| Error::sql(&db, e))?;
+            }
+            result
+        };
+        let anchor = audit::append(
+            &tx,
+            &keys.audit,
+            &keys.vault_id,
+            Entry {
+                action,
+                key,
+                source,
+                success: result.is_ok(),
+                error: result.as_ref().err().map(Error::audit_code),
+                detail,
+                at: now(),
+            },
+        )
+        .map_err(|e| Error::audit(&db, e))?;
+        tx.commit().map_err(|e| Error::sql(&db, e))?;
+        self.copy_anchor_to_meta(anchor);
+        result
+    }
+
+    /// Best effort: the database anchor is authoritative; `vault.meta` holds a copy that lets
+    /// `audit verify` notice a database rolled back behind it. A copy that lags (a crash right
+    /// after a commit, or two writers racing) is harmless; one that fails to write is reported
+    /// by `audit verify` as lagging, never as tampering.
+    fn copy_anchor_to_meta(&mut self, anchor: Anchor) {
+        let newer = self
+            .vault
+            .meta
+            .audit_anchor
+            .as_ref()
+            .is_none_or(|a| a.last_seq < anchor.last_seq || a.first_seq != anchor.first_seq);
+        if newer {
+            self.vault.meta.audit_anchor = Some(anchor);
+            let _ = files::write_atomic(&self.vault.dir.meta(), &meta_json(&self.vault.meta));
+        }
+    }
+
+    fn fold_failed_unlocks(&mut self) -> Result<()> {
+        let db = self.vault.dir.db();
+        let pending: i64 = self
+            .vault
+            .conn
+            .query_row("SELECT COUNT(*) FROM unlock_failures", [], |r| r.get(0))
+            .map_err(|e| Error::sql(&db, e))?;
+        if pending == 0 {
+            return Ok(());
+        }
+        let keys = &self.keys;
+        let tx = self
+            .vault
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| Error::sql(&db, e))?;
+        let failures: Vec<(i64, String)> = {
+            let mut stmt = tx
+                .prepare("SELECT at, source FROM unlock_failures ORDER BY at")
+                .map_err(|e| Error::sql(&db, e))?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(|e| Error::sql(&db, e))?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(|e| Error::sql(&db, e))?
+        };
+        let mut anchor = None;
+        for (at, source) in failures {
+            let source = match source.as_str() {
+                "mcp" => Source::Mcp,
+                "desktop" => Source::Desktop,
+                "agent" => Source::Agent,
+                _ => Source::Cli,
+            };
+            let mut detail = serde_json::Map::new();
+            detail.insert("recorded_at_unlock".into(), now().to_string().into());
+            anchor = Some(
+                audit::append(
+                    &tx,
+                    &keys.audit,
+                    &keys.vault_id,
+                    Entry {
+                        action: Action::Unlock,
+                        key: None,
+                        source,
+                        success: false,
+                        error: Some("wrong_password"),
+                        detail,
+                        at: ts(at).unwrap_or_else(now),
+                    },
+                )
+                .map_err(|e| Error::audit(&db, e))?,
+            );
+        }
+        tx.execute("DELETE FROM unlock_failures", [])
+            .map_err(|e| Error::sql(&db, e))?;
+        tx.commit().map_err(|e| Error::sql(&db, e))?;
+        if let Some(anchor) = anchor {
+            self.copy_anchor_to_meta(anchor);
+        }
+        Ok(())
+    }
+
+    /// Creates or updates a secret. Only what `update` names changes (SPEC §3.3).
+    pub fn set(
+        &mut self,
+        name: &KeyName,
+        update: SecretUpdate,
+        source: Source,
+    ) -> Result<SetOutcome> {
+        let db = self.vault.dir.db();
+        self.audited(Action::Set, Some(name.as_str()), source, |conn, keys, detail| {
+            update.validate()?;
+            let now_ms = now().as_millisecond();
+            let existing = find_row(conn, &db, keys, name)?;
+            let (id, outcome) = match existing {
+                Some(row) => (row.id, SetOutcome::Updated),
+                None => {
+                    let Some(value) = &update.value else {
+                        return Err(Error::ValueRequired(name.clone()));
+                    };
+                    let id = *new_uuid().as_bytes();
+                    conn.execute(
+                        "INSERT INTO secrets (id, key_hash, encrypted_key, encrypted_value, created_at, updated_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+                        params![
+                            uuid::Uuid::from_bytes(id).to_string(),
+                            keys.name_index(name).to_vec(),
+                            keys.seal(&id, "encrypted_key", name.as_str().as_bytes()),
+                            keys.seal(&id, "encrypted_value", value.expose_bytes()),
+                            now_ms
+                        ],
+                    )
+                    .map_err(|e| Error::sql(&db, e))?;
+                    (id, SetOutcome::Created)
+                }
+            };
+            let id_text = uuid::Uuid::from_bytes(id).to_string();
+            let exec = |sql: &str, value: &dyn rusqlite::ToSql| {
+                conn.execute(sql, params![value, id_text])
+                    .map(drop)
+                    .map_err(|e| Error::sql(&db, e))
+            };
+            if outcome == SetOutcome::Updated {
+                if let Some(value) = &update.value {
+                    exec(
+                        "UPDATE secrets SET encrypted_value = ?1 WHERE id = ?2",
+                        &keys.seal(&id, "encrypted_value", value.expose_bytes()),
+                    )?;
+                }
+            }
+            if let Some(notes) = &update.notes {
+                let blob = notes.as_ref().map(|n| keys.seal(&id, "encrypted_notes", n.as_bytes()));
+                exec("UPDATE secrets SET encrypted_notes = ?1 WHERE id = ?2", &blob)?;
+            }
+            if let Some(url) = &update.url {
+                let blob = url.as_ref().map(|u| keys.seal(&id, "encrypted_url", u.as_bytes()));
+                exec("UPDATE secrets SET encrypted_url = ?1 WHERE id = ?2", &blob)?;
+            }
+            if let Some(tags) = &update.tags {
+                let json = serde_json::to_string(tags).expect("tags serialise");
+                exec("UPDATE secrets SET tags = ?1 WHERE id = ?2", &json)?;
+            }
+            if let Some(expires) = &update.expires_at {
+                let ms = expires.map(|t| t.as_millisecond());
+                exec("UPDATE secrets SET expires_at = ?1 WHERE id = ?2", &ms)?;
+            }
+            exec("UPDATE secrets SET updated_at = ?1 WHERE id = ?2", &now_ms)?;
+            detail.insert("created".into(), (outcome == SetOutcome::Created).into());
+            Ok(outcome)
+        })
+    }
+
+    /// Reads a secret with its value (a plaintext read: the caller is a human who asked).
+    pub fn get(&mut self, name: &KeyName, source: Source) -> Result<Secret> {
+        let db = self.vault.dir.db();
+        self.audited(Action::Get, Some(name.as_str()), source, |conn, keys, _| {
+            let row =
+                find_row(conn, &db, keys, name)?.ok_or_else(|| Error::NotFound(name.clone()))?;
+            let value = keys
+                .open(&row.id, "encrypted_value", &row.encrypted_value)
+                .ok_or_else(|| damaged_secret(&db, name.as_str()))?;
+            let meta = decrypt_meta(&db, keys, &row, name.as_str())?;
+            Ok(Secret {
+                name: name.clone(),
+                value: SecretValue::from_stored(value.to_vec()),
+                meta,
+            })
+        })
+    }
+
+    /// Reads a secret's metadata and masked value (SPEC §7.1).
+    pub fn get_masked(
+        &mut self,
+        name: &KeyName,
+        source: Source,
+    ) -> Result<(SecretSummary, Masked)> {
+        let db = self.vault.dir.db();
+        self.audited(
+            Action::GetMasked,
+            Some(name.as_str()),
+            source,
+            |conn, keys, _| {
+                let row = find_row(conn, &db, keys, name)?
+                    .ok_or_else(|| Error::NotFound(name.clone()))?;
+                let value = keys
+                    .open(&row.id, "encrypted_value", &row.encrypted_value)
+                    .ok_or_else(|| damaged_secret(&db, name.as_str()))?;
+                let meta = decrypt_meta(&db, keys, &row, name.as_str())?;
+                Ok((
+                    SecretSummary {
+                        name: name.clone(),
+                        meta,
+                    },
+                    Masked::of(&value),
+                ))
+            },
+        )
+    }
+
+    /// Lists secrets (names and metadata, no values), sorted by name.
+    pub fn list(&mut self, filter: &ListFilter, source: Source) -> Result<Vec<SecretSummary>> {
+        let db = self.vault.dir.db();
+        self.audited(Action::List, None, source, |conn, keys, detail| {
+            let mut out = Vec::new();
+            for (id_text, mut row) in all_rows(conn, &db)? {
+                row.id = parse_uuid(&id_text)
+                    .ok_or_else(|| damaged_secret(&db, &format!("secret record {id_text}")))?;
+                let name = decrypt_name(&db, keys, &row, &id_text)?;
+                let meta = decrypt_meta(&db, keys, &row, name.as_str())?;
+                if let Some(tag) = &filter.tag {
+                    if !meta.tags.contains(tag) {
+                        continue;
+                    }
+                }
+                if let Some(before) = filter.expiring_before {
+                    if meta.expires_at.is_none_or(|e| e > before) {
+                        continue;
+                    }
+                }
+                out.push(SecretSummary { name, meta });
+            }
+            out.sort_by(|a, b| a.name.cmp(&b.name));
+            detail.insert("count".into(), out.len().into());
+            Ok(out)
+        })
+    }
+
+    /// Deletes a secret.
+    pub fn delete(&mut self, name: &KeyName, source: Source) -> Result<()> {
+        let db = self.vault.dir.db();
+        self.audited(
+            Action::Delete,
+            Some(name.as_str()),
+            source,
+            |conn, keys, _| {
+                let n = conn
+                    .execute(
+                        "DELETE FROM secrets WHERE key_hash = ?1",
+                        params![keys.name_index(name).to_vec()],
+                    )
+                    .map_err(|e| Error::sql(&db, e))?;
+                if n == 0 {
+                    return Err(Error::NotFound(name.clone()));
+                }
+                Ok(())
+            },
+        )
+    }
+
+    /// Changes the master password: re-wraps the DEK under the new password; no secret is
+    /// re-encrypted and the audit chain stays verifiable (its key comes from the DEK). The salt
+    /// is kept, so no second file has to change in step with the database.
+    pub fn change_password(&mut self, new_password: &Passphrase, source: Source) -> Result<()> {
+        check_new_password(new_password)?;
+        let db = self.vault.dir.db();
+        let (salt, kdf) = (self.vault.salt, self.vault.kdf);
+        let master =
+            crypto::derive_master_key(new_password, &salt, &kdf).map_err(|_| Error::Damaged {
+                path: db.clone(),
+                reason: "its KDF parameters are invalid".into(),
+            })?;
+        let wrapped = master
+            .wrap_dek(&self.keys.dek, &self.keys.vault_id)
+            .expect("AES-GCM encrypts a 32-byte key");
+        self.audited(Action::PasswordChange, None, source, |conn, _, _| {
+            set_meta_row(conn, &db, "wrapped_dek", &wrapped)
+        })?;
+        self.vault.wrapped_dek = wrapped;
+        Ok(())
+    }
+
+    /// Verifies the audit chain, then records that it did.
+    pub fn audit_verify(&mut self, source: Source) -> Result<audit::Verification> {
+        let db = self.vault.dir.db();
+        let meta_anchor = read_meta_anchor(&self.vault.dir);
+        let report = audit::verify(
+            &self.vault.conn,
+            &self.keys.audit,
+            &self.keys.vault_id,
+            meta_anchor.as_ref(),
+        )
+        .map_err(|e| Error::audit(&db, e))?;
+        let ok = report.is_ok();
+        let first_bad = report.first_bad_seq;
+        self.audited(Action::AuditVerify, None, source, |_, _, detail| {
+            detail.insert("records".into(), report.records.into());
+            detail.insert("ok".into(), ok.into());
+            if let Some(seq) = first_bad {
+                detail.insert("first_bad_seq".into(), seq.into());
+            }
+            Ok(())
+        })?;
+        Ok(report)
+    }
+
+    /// Lists audit records; `names` maps each key hash to a current key name where known.
+    pub fn audit_list(
+        &mut self,
+        filter: &audit::Filter,
+        source: Source,
+        export: bool,
+    ) -> Result<Vec<(audit::Record, Option<String>)>> {
+        let db = self.vault.dir.db();
+        let action = if export {
+            Action::AuditExport
+        } else {
+            Action::AuditList
+        };
+        self.audited(action, None, source, |conn, keys, detail| {
+            let records = audit::list(conn, filter).map_err(|e| Error::audit(&db, e))?;
+            let mut names = std::collections::HashMap::new();
+            for (id_text, mut row) in all_rows(conn, &db)? {
+                let Some(id) = parse_uuid(&id_text) else {
+                    continue;
+                };
+                row.id = id;
+                if let Ok(name) = decrypt_name(&db, keys, &row, &id_text) {
+                    names.insert(
+                        audit::name_hash(&keys.audit, name.as_str()).to_vec(),
+                        name.to_string(),
+                    );
+                }
+            }
+            detail.insert("count".into(), records.len().into());
+            Ok(records
+                .into_iter()
+                .map(|r| {
+                    let name = r.key_hash.as_ref().and_then(|h| names.get(h).cloned());
+                    (r, name)
+                })
+                .collect())
+        })
+    }
+
+    /// The HMAC under which a key name appears in the audit log (for `audit list --key`).
+    pub fn audit_name_hash(&self, name: &KeyName) -> Vec<u8> {
+        audit::name_hash(&self.keys.audit, name.as_str()).to_vec()
+    }
+
+    /// Prunes records older than `cutoff` after verifying the chain; the prune's own record is
+    /// the checkpoint (count, last pruned seq and hash), so the chain still verifies.
+    pub fn audit_prune(&mut self, cutoff: Timestamp, source: Source) -> Result<audit::Pruned> {
+        let db = self.vault.dir.db();
+        let report = audit::verify(
+            &self.vault.conn,
+            &self.keys.audit,
+            &self.keys.vault_id,
+            None,
+        )
+        .map_err(|e| Error::audit(&db, e))?;
+        if let Some(seq) = report.first_bad_seq {
+            return Err(Error::AuditBroken(seq));
+        }
+        self.audited(Action::AuditPrune, None, source, |conn, keys, detail| {
+            let (pruned, last_hash) = audit::prune(conn, &keys.audit, &keys.vault_id, cutoff)
+                .map_err(|e| Error::audit(&db, e))?;
+            detail.insert("pruned".into(), pruned.count.into());
+            detail.insert("cutoff".into(), cutoff.to_string().into());
+            if let (Some(seq), Some(hash)) = (pruned.last_pruned_seq, last_hash) {
+                detail.insert("last_pruned_seq".into(), seq.into());
+                detail.insert("last_pruned_hash".into(), hash.into());
+            }
+            Ok(pruned)
+        })
+    }
+}
+
+fn read_meta_anchor(dir: &VaultDir) -> Option<Anchor> {
+    let bytes = std::fs::read(dir.meta()).ok()?;
+    serde_json::from_slice::<MetaFile>(&bytes)
+        .ok()?
+        .audit_anchor
+}
+
+fn damaged_secret(db: &Path, what: &str) -> Error {
+    let what = if what.starts_with("secret record ") {
+        what.to_owned()
+    } else {
+        format!("secret '{what}'")
+    };
+    Error::SecretDamaged {
+        what,
+        path: db.to_owned(),
+    }
+}
+
+fn all_rows(conn: &Connection, db: &Path) -> Result<Vec<(String, Row)>> {
+    let mut stmt = conn
+        .prepare(&format!("{SELECT_ROW} ORDER BY id"))
+        .map_err(|e| Error::sql(db, e))?;
+    stmt.query_map([], read_row)
+        .map_err(|e| Error::sql(db, e))?
+        .collect::<rusqlite::Result<_>>()
+        .map_err(|e| Error::sql(db, e))
+}
+
+/// Finds a secret by name through the HMAC index, and checks that the row really holds that
+/// name (a row whose `key_hash` was swapped with another's decrypts to the other name).
+fn find_row(conn: &Connection, db: &Path, keys: &Keys, name: &KeyName) -> Result<Option<Row>> {
+    let found = conn
+        .query_row(
+            &format!("{SELECT_ROW} WHERE key_hash = ?1"),
+            params![keys.name_index(name).to_vec()],
+            read_row,
+        )
+        .optional()
+        .map_err(|e| Error::sql(db, e))?;
+    let Some((id_text, mut row)) = found else {
+        return Ok(None);
+    };
+    row.id = parse_uuid(&id_text).ok_or_else(|| damaged_secret(db, name.as_str()))?;
+    let stored = keys
+        .open(&row.id, "encrypted_key", &row.encrypted_key)
+        .ok_or_else(|| damaged_secret(db, name.as_str()))?;
+    if stored.as_slice() != name.as_str().as_bytes() {
+        return Err(damaged_secret(db, name.as_str()));
+    }
+    Ok(Some(row))
+}
+
+fn decrypt_name(db: &Path, keys: &Keys, row: &Row, id_text: &str) -> Result<KeyName> {
+    let what = format!("secret record {id_text}");
+    let plain = keys
+        .open(&row.id, "encrypted_key", &row.encrypted_key)
+        .ok_or_else(|| damaged_secret(db, &what))?;
+    std::str::from_utf8(&plain)
+        .ok()
+        .and_then(|s| KeyName::parse(s).ok())
+        .ok_or_else(|| damaged_secret(db, &what))
+}
+
+fn decrypt_meta(db: &Path, keys: &Keys, row: &Row, name: &str) -> Result<SecretMeta> {
+    let text = |column: &str, blob: &Option<Vec<u8>>| -> Result<Option<String>> {
+        match blob {
+            None => Ok(None),
+            Some(b) => {
+                let plain = keys
+                    .open(&row.id, column, b)
+                    .ok_or_else(|| damaged_secret(db, name))?;
+                String::from_utf8(plain.to_vec())
+                    .map(Some)
+                    .map_err(|_| damaged_secret(db, name))
+            }
+        }
+    };
+    Ok(SecretMeta {
+        notes: text("encrypted_notes", &row.encrypted_notes)?,
+        url: text("encrypted_url", &row.encrypted_url)?,
+        tags: serde_json::from_str(&row.tags).map_err(|_| damaged_secret(db, name))?,
+        expires_at: row.expires_at.and_then(ts),
+        created_at: ts(row.created_at),
+        updated_at: ts(row.updated_at),
+    })
+}

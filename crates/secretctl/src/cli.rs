@@ -1,0 +1,243 @@
+//! The command-line grammar (SPEC §4). Help text: one imperative sentence per option.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use secretctl_core::vault::VaultDir;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "secretctl",
+    version,
+    about = "Local-first secrets manager for developers who work with AI coding agents",
+    propagate_version = true,
+    disable_help_subcommand = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Use the vault in DIR (default: $SECRETCTL_HOME, else ~/.secretctl).
+    #[arg(long, global = true, value_name = "DIR", env = "SECRETCTL_HOME")]
+    pub vault_dir: Option<PathBuf>,
+    /// Read the master password from FILE (first line).
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "SECRETCTL_PASSWORD_FILE"
+    )]
+    pub password_file: Option<PathBuf>,
+}
+
+impl Global {
+    pub fn vault_dir(&self) -> VaultDir {
+        let dir = self.vault_dir.clone().unwrap_or_else(|| {
+            let home = std::env::var_os("HOME").unwrap_or_else(|| ".".into());
+            PathBuf::from(home).join(".secretctl")
+        });
+        VaultDir::new(dir)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new vault.
+    Init,
+    /// Create or update a secret; the value comes from stdin, a hidden prompt or --from-file.
+    Set(SetArgs),
+    /// Print a secret's value.
+    Get(GetArgs),
+    /// List secret names.
+    List(ListArgs),
+    /// Delete a secret.
+    Delete(DeleteArgs),
+    /// Inspect, verify, export or prune the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Manage the master password.
+    #[command(subcommand)]
+    Password(PasswordCommand),
+    /// Print version information.
+    Version(VersionArgs),
+    /// Print a shell completion script.
+    Completion(CompletionArgs),
+    /// Print the manual page (roff).
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    /// Name of the secret (letters, digits, '.', '_', '/', '-').
+    #[arg(value_name = "KEY")]
+    pub key: String,
+    /// Read the value from FILE, byte for byte.
+    #[arg(long, value_name = "FILE", conflicts_with = "keep_value")]
+    pub from_file: Option<PathBuf>,
+    /// Keep the stored value and change only the metadata named.
+    #[arg(long)]
+    pub keep_value: bool,
+    /// Keep a trailing newline of a piped or typed value.
+    #[arg(long)]
+    pub keep_newline: bool,
+    /// Set the notes to TEXT (an empty TEXT clears them).
+    #[arg(long, value_name = "TEXT")]
+    pub notes: Option<String>,
+    /// Set the URL to URL (an empty URL clears it).
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Replace the tags with TAGS, comma-separated (an empty TAGS clears them).
+    #[arg(long, value_name = "TAGS")]
+    pub tags: Option<String>,
+    /// Expire the secret at WHEN: a duration (30d), a date (2027-01-31) or `never`.
+    #[arg(long, value_name = "WHEN")]
+    pub expires: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// Name of the secret.
+    #[arg(value_name = "KEY")]
+    pub key: String,
+    /// Print the notes, URL, tags and dates after the value.
+    #[arg(long)]
+    pub show_metadata: bool,
+    /// Print a masked value and its length bucket instead of the value.
+    #[arg(long)]
+    pub masked: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Show only secrets tagged TAG.
+    #[arg(long, value_name = "TAG")]
+    pub tag: Option<String>,
+    /// Show only secrets expiring within DURATION (expired ones included).
+    #[arg(long, value_name = "DURATION")]
+    pub expiring: Option<String>,
+    /// Show tags, expiry and update time in columns.
+    #[arg(short, long)]
+    pub long: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// Name of the secret.
+    #[arg(value_name = "KEY")]
+    pub key: String,
+    /// Delete without asking for confirmation.
+    #[arg(short, long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// List audit records, oldest first.
+    List(AuditListArgs),
+    /// Verify the audit chain and print its head hash.
+    Verify(JsonArg),
+    /// Export audit records as JSON or CSV.
+    Export(AuditExportArgs),
+    /// Remove old records, leaving a checkpoint so the chain still verifies.
+    Prune(AuditPruneArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct JsonArg {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct AuditFilterArgs {
+    /// Show records from the last DURATION only.
+    #[arg(long, value_name = "DURATION")]
+    pub since: Option<String>,
+    /// Show records of ACTION only (set, get, list, delete, ...).
+    #[arg(long, value_name = "ACTION")]
+    pub action: Option<String>,
+    /// Show records from SOURCE only.
+    #[arg(long, value_name = "SOURCE", value_parser = ["cli", "mcp", "desktop", "agent"])]
+    pub source: Option<String>,
+    /// Show records about KEY only.
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditListArgs {
+    #[command(flatten)]
+    pub filter: AuditFilterArgs,
+    /// Show the last N records.
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub limit: u64,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AuditFormat {
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditExportArgs {
+    #[command(flatten)]
+    pub filter: AuditFilterArgs,
+    /// Write FORMAT.
+    #[arg(long, value_name = "FORMAT", default_value = "json")]
+    pub format: AuditFormat,
+    /// Write to FILE (created 0600) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace FILE if it exists.
+    #[arg(long, requires = "output")]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditPruneArgs {
+    /// Remove records older than DURATION (e.g. 90d).
+    #[arg(long, value_name = "DURATION")]
+    pub older_than: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PasswordCommand {
+    /// Change the master password (re-wraps the data key; no secret is re-encrypted).
+    Change(PasswordChangeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PasswordChangeArgs {
+    /// Read the new master password from FILE instead of prompting twice.
+    #[arg(long, value_name = "FILE")]
+    pub new_password_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct VersionArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    /// Print the script for SHELL.
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}

@@ -1,0 +1,79 @@
+//! `secretctl list`: names, one per line (or columns, or JSON). No values.
+
+use super::{meta_json, time_or_dash};
+use crate::cli::{Global, ListArgs};
+use crate::failure::Result;
+use crate::{io, password};
+use secretctl_core::audit::Source;
+use secretctl_core::vault::ListFilter;
+
+pub fn run(g: &Global, a: ListArgs) -> Result<()> {
+    let expiring_before = match &a.expiring {
+        Some(d) => {
+            let d = secretctl_core::duration::parse_duration(d)?;
+            let span = jiff::SignedDuration::try_from(d).unwrap_or(jiff::SignedDuration::MAX);
+            Some(
+                jiff::Timestamp::now()
+                    .saturating_add(span)
+                    .unwrap_or(jiff::Timestamp::MAX),
+            )
+        }
+        None => None,
+    };
+    if let Some(tag) = &a.tag {
+        secretctl_core::secret::validate_tags(std::slice::from_ref(tag))?;
+    }
+    let filter = ListFilter {
+        tag: a.tag,
+        expiring_before,
+    };
+    let mut session = password::unlock(g)?;
+    let secrets = session.list(&filter, Source::Cli)?;
+    if a.json {
+        let items: Vec<serde_json::Value> = secrets
+            .iter()
+            .map(|s| {
+                let mut m = meta_json(s.name.as_str(), &s.meta);
+                m.remove("notes");
+                m.remove("url");
+                m.insert("has_notes".into(), s.meta.notes.is_some().into());
+                m.insert("has_url".into(), s.meta.url.is_some().into());
+                m.into()
+            })
+            .collect();
+        return io::out_json(&items.into());
+    }
+    let mut text = String::new();
+    if a.long {
+        let width = secrets
+            .iter()
+            .map(|s| s.name.as_str().len())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        text.push_str(&format!(
+            "{:width$}  {:24}  {:20}  {}\n",
+            "NAME", "TAGS", "EXPIRES", "UPDATED"
+        ));
+        for s in &secrets {
+            let tags = if s.meta.tags.is_empty() {
+                "-".into()
+            } else {
+                s.meta.tags.join(",")
+            };
+            text.push_str(&format!(
+                "{:width$}  {:24}  {:20}  {}\n",
+                s.name.as_str(),
+                tags,
+                time_or_dash(s.meta.expires_at),
+                time_or_dash(s.meta.updated_at)
+            ));
+        }
+    } else {
+        for s in &secrets {
+            text.push_str(s.name.as_str());
+            text.push('\n');
+        }
+    }
+    io::out(text.as_bytes())
+}

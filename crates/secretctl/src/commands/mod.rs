@@ -1,0 +1,63 @@
+//! One module per subcommand; `run` dispatches to them.
+
+mod audit;
+mod completion;
+mod delete;
+mod get;
+mod init;
+mod list;
+mod password;
+mod set;
+mod version;
+
+use crate::cli::{Cli, Command};
+use crate::failure::Result;
+use std::process::ExitCode;
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Init => init::run(g),
+        Command::Set(a) => set::run(g, a),
+        Command::Get(a) => get::run(g, a),
+        Command::List(a) => list::run(g, a),
+        Command::Delete(a) => delete::run(g, a),
+        Command::Audit(a) => audit::run(g, a),
+        Command::Password(a) => password::run(g, a),
+        Command::Version(a) => version::run(a),
+        Command::Completion(a) => completion::run(a),
+        Command::Man => completion::man(),
+    }
+    .map(|()| ExitCode::SUCCESS)
+}
+
+/// RFC 3339 text of an optional time, or `-`.
+fn time_or_dash(t: Option<jiff::Timestamp>) -> String {
+    t.map(|t| t.round(jiff::Unit::Second).unwrap_or(t).to_string())
+        .unwrap_or_else(|| "-".into())
+}
+
+fn time_json(t: Option<jiff::Timestamp>) -> serde_json::Value {
+    t.map(|t| serde_json::Value::String(t.to_string()))
+        .unwrap_or(serde_json::Value::Null)
+}
+
+/// The metadata of a secret as JSON (no value).
+fn meta_json(
+    name: &str,
+    meta: &secretctl_core::secret::SecretMeta,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut m = serde_json::Map::new();
+    m.insert("key".into(), name.into());
+    m.insert("tags".into(), meta.tags.clone().into());
+    m.insert("notes".into(), meta.notes.clone().into());
+    m.insert("url".into(), meta.url.clone().into());
+    m.insert("expires_at".into(), time_json(meta.expires_at));
+    m.insert("created_at".into(), time_json(meta.created_at));
+    m.insert("updated_at".into(), time_json(meta.updated_at));
+    m
+}
+
+fn parse_key(input: &str) -> Result<secretctl_core::secret::KeyName> {
+    Ok(secretctl_core::secret::KeyName::parse(input)?)
+}

@@ -1,0 +1,91 @@
+//! Where the master password comes from, in the order of SPEC §4: a password file
+//! (`--password-file` / `SECRETCTL_PASSWORD_FILE`), `SECRETCTL_PASSWORD`, then a hidden prompt on
+//! the terminal. Never stdin: stdin may carry a value.
+
+use crate::cli::Global;
+use crate::failure::{Failure, Result};
+use crate::io;
+use secretctl_core::audit::Source;
+use secretctl_core::crypto::Passphrase;
+use secretctl_core::vault::{Session, Vault};
+use std::path::PathBuf;
+
+pub const ENV_PASSWORD: &str = "SECRETCTL_PASSWORD";
+
+fn no_source() -> Failure {
+    Failure::auth(
+        "no master password available: set SECRETCTL_PASSWORD_FILE (or --password-file), set \
+         SECRETCTL_PASSWORD, run `secretctl unlock`, or run in a terminal",
+    )
+}
+
+fn from_file(path: &std::path::Path) -> Result<Passphrase> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| Failure::auth(format!("cannot read password file {}: {e}", path.display())))?;
+    let mut bytes = io::read_bounded(file, 4096, "the password file")?;
+    io::strip_one_newline(&mut bytes);
+    Ok(Passphrase::new(bytes))
+}
+
+/// The configured non-interactive source, if any.
+fn configured(file: &Option<PathBuf>) -> Result<Option<Passphrase>> {
+    if let Some(path) = file {
+        return from_file(path).map(Some);
+    }
+    match std::env::var_os(ENV_PASSWORD) {
+        Some(v) => Ok(Some(Passphrase::new(
+            std::os::unix::ffi::OsStringExt::into_vec(v),
+        ))),
+        None => Ok(None),
+    }
+}
+
+/// The master password of an existing vault.
+pub fn current(global: &Global) -> Result<Passphrase> {
+    if let Some(p) = configured(&global.password_file)? {
+        return Ok(p);
+    }
+    if !io::have_tty() {
+        return Err(no_source());
+    }
+    io::prompt_hidden("Master password: ").map(|b| Passphrase::new(b.to_vec()))
+}
+
+/// A new master password: from `file` (or the configured sources, for `init`), else typed twice.
+pub fn new_password(
+    file: &Option<PathBuf>,
+    allow_configured: bool,
+    global: &Global,
+) -> Result<Passphrase> {
+    let configured = if allow_configured {
+        configured(&global.password_file)?
+    } else {
+        match file {
+            Some(path) => Some(from_file(path)?),
+            None => None,
+        }
+    };
+    if let Some(p) = configured {
+        return Ok(p);
+    }
+    if !io::have_tty() {
+        return Err(no_source());
+    }
+    let first = Passphrase::new(io::prompt_hidden("New master password: ")?.to_vec());
+    secretctl_core::vault::check_new_password(&first)?;
+    let second = Passphrase::new(io::prompt_hidden("Repeat it: ")?.to_vec());
+    if !first.matches(&second) {
+        return Err(Failure::usage(
+            "the passwords do not match; nothing was changed",
+        ));
+    }
+    Ok(first)
+}
+
+/// Opens the vault (file checks first, so a missing or unsafe vault is reported before any
+/// prompt), then unlocks it with the master password.
+pub fn unlock(global: &Global) -> Result<Session> {
+    let vault = Vault::open(&global.vault_dir())?;
+    let password = current(global)?;
+    Ok(vault.unlock(&password, Source::Cli)?)
+}
