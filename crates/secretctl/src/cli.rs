@@ -22,14 +22,23 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct Global {
     /// Use the vault in DIR (default: $SECRETCTL_HOME, else ~/.secretctl).
-    #[arg(long, global = true, value_name = "DIR", env = "SECRETCTL_HOME")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        env = "SECRETCTL_HOME",
+        hide_env_values = true,
+        help_heading = "Global options"
+    )]
     pub vault_dir: Option<PathBuf>,
     /// Read the master password from FILE (first line).
     #[arg(
         long,
         global = true,
         value_name = "FILE",
-        env = "SECRETCTL_PASSWORD_FILE"
+        env = "SECRETCTL_PASSWORD_FILE",
+        help_heading = "Global options",
+        hide_env_values = true
     )]
     pub password_file: Option<PathBuf>,
 }

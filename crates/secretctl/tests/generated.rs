@@ -1,0 +1,63 @@
+//! Generated artefacts: shell completions and the manual page.
+
+use std::process::{Command, Stdio};
+
+fn secretctl(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_secretctl"))
+        .args(args)
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .expect("secretctl runs")
+}
+
+#[test]
+fn completions_cover_every_command_for_every_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let out = secretctl(&["completion", shell]);
+        assert!(out.status.success(), "{shell}: {out:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        for cmd in ["init", "set", "get", "list", "delete", "audit", "password"] {
+            assert!(text.contains(cmd), "{shell} completion lacks {cmd}");
+        }
+        assert!(text.contains("vault-dir"), "{shell} completion lacks flags");
+    }
+}
+
+#[test]
+fn unknown_shell_is_a_usage_error() {
+    let out = secretctl(&["completion", "tcsh"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
+}
+
+#[test]
+fn man_page_is_roff_and_names_the_commands() {
+    let out = secretctl(&["man"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with(".ie") || text.contains(".TH secretctl"),
+        "{text:.200}"
+    );
+    assert!(text.contains("password"));
+}
+
+/// Regression: clap_complete panics when its reader closes the pipe early (`| head -1`).
+#[test]
+fn completion_into_a_closed_pipe_does_not_panic() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_secretctl"))
+        .args(["completion", "zsh"])
+        .env("RUST_BACKTRACE", "0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
