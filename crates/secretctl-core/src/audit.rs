@@ -611,7 +611,7 @@ pub fn prune(
         params![cutoff.as_millisecond()],
         |r| r.get(0),
     )?;
-    let stop = stop.unwrap_or(anchor.last_seq + 1).min(anchor.last_seq);
+    let stop = stop.unwrap_or(anchor.last_seq + 1);
     let last: Option<(i64, Vec<u8>)> = tx
         .query_row(
             "SELECT seq, hash FROM audit_log WHERE seq < ?1 ORDER BY seq DESC LIMIT 1",

@@ -1,0 +1,302 @@
+//! The vault API in-process, on real SQLite files in a temporary directory.
+
+use secretctl_core::audit::Source;
+use secretctl_core::crypto::Passphrase;
+use secretctl_core::secret::{KeyName, SecretUpdate, SecretValue};
+use secretctl_core::vault::{Error, ErrorClass, ListFilter, Session, SetOutcome, Vault, VaultDir};
+
+const PW: &[u8] = b"correct horse battery";
+
+fn pw(bytes: &[u8]) -> Passphrase {
+    Passphrase::new(bytes.to_vec())
+}
+
+fn new_vault() -> (tempfile::TempDir, VaultDir) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = VaultDir::new(tmp.path().join("vault"));
+    Vault::init(&dir, &pw(PW)).unwrap();
+    (tmp, dir)
+}
+
+fn unlock(dir: &VaultDir, password: &[u8]) -> Result<Session, Error> {
+    Vault::open(dir)?.unlock(&pw(password), Source::Cli)
+}
+
+fn key(name: &str) -> KeyName {
+    KeyName::parse(name).unwrap()
+}
+
+fn value(bytes: &[u8]) -> Option<SecretValue> {
+    Some(SecretValue::new(bytes.to_vec()).unwrap())
+}
+
+#[test]
+fn init_makes_private_files_and_refuses_a_second_time() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_tmp, dir) = new_vault();
+    let mode = |p: std::path::PathBuf| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(dir.root().to_owned()), 0o700);
+    for f in [dir.db(), dir.salt(), dir.meta()] {
+        assert_eq!(mode(f.clone()), 0o600, "{}", f.display());
+    }
+    assert!(matches!(
+        Vault::init(&dir, &pw(PW)),
+        Err(Error::AlreadyExists(_))
+    ));
+}
+
+#[test]
+fn weak_new_passwords_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = VaultDir::new(tmp.path().join("v"));
+    let err = Vault::init(&dir, &pw(b"short")).unwrap_err();
+    assert_eq!(err.class(), ErrorClass::Usage);
+    assert!(!dir.has_vault_files());
+}
+
+#[test]
+fn updates_touch_only_what_they_name() {
+    let (_tmp, dir) = new_vault();
+    let mut s = unlock(&dir, PW).unwrap();
+    let k = key("db/password");
+    let expiry: jiff::Timestamp = "2030-01-01T00:00:00Z".parse().unwrap();
+    let created = s
+        .set(
+            &k,
+            SecretUpdate {
+                value: value(b"one"),
+                notes: Some(Some("n".into())),
+                url: Some(Some("https://db.example".into())),
+                tags: Some(vec!["prod".into()]),
+                expires_at: Some(Some(expiry)),
+            },
+            Source::Cli,
+        )
+        .unwrap();
+    assert_eq!(created, SetOutcome::Created);
+    let updated = s
+        .set(
+            &k,
+            SecretUpdate {
+                value: value(b"two"),
+                ..Default::default()
+            },
+            Source::Cli,
+        )
+        .unwrap();
+    assert_eq!(updated, SetOutcome::Updated);
+    s.set(
+        &k,
+        SecretUpdate {
+            tags: Some(vec!["a".into(), "b".into()]),
+            ..Default::default()
+        },
+        Source::Cli,
+    )
+    .unwrap();
+    let got = s.get(&k, Source::Cli).unwrap();
+    assert_eq!(got.value.expose_bytes(), b"two");
+    assert_eq!(got.meta.notes.as_deref(), Some("n"));
+    assert_eq!(got.meta.url.as_deref(), Some("https://db.example"));
+    assert_eq!(got.meta.tags, ["a", "b"]);
+    assert_eq!(got.meta.expires_at, Some(expiry));
+}
+
+#[test]
+fn a_new_secret_needs_a_value() {
+    let (_tmp, dir) = new_vault();
+    let mut s = unlock(&dir, PW).unwrap();
+    let err = s
+        .set(
+            &key("x"),
+            SecretUpdate {
+                tags: Some(vec![]),
+                ..Default::default()
+            },
+            Source::Cli,
+        )
+        .unwrap_err();
+    assert!(matches!(err, Error::ValueRequired(_)));
+    assert!(
+        s.list(&ListFilter::default(), Source::Cli)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn list_filters_by_tag_and_expiry() {
+    let (_tmp, dir) = new_vault();
+    let mut s = unlock(&dir, PW).unwrap();
+    let soon = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24);
+    for (name, tags, exp) in [
+        ("a", vec!["prod"], Some(soon)),
+        ("b", vec!["dev"], None),
+        ("c", vec!["prod"], None),
+    ] {
+        s.set(
+            &key(name),
+            SecretUpdate {
+                value: value(b"value"),
+                tags: Some(tags.into_iter().map(String::from).collect()),
+                expires_at: Some(exp),
+                ..Default::default()
+            },
+            Source::Cli,
+        )
+        .unwrap();
+    }
+    let names = |f: ListFilter, s: &mut Session| -> Vec<String> {
+        s.list(&f, Source::Cli)
+            .unwrap()
+            .into_iter()
+            .map(|x| x.name.to_string())
+            .collect()
+    };
+    assert_eq!(
+        names(
+            ListFilter {
+                tag: Some("prod".into()),
+                ..Default::default()
+            },
+            &mut s
+        ),
+        ["a", "c"]
+    );
+    let week = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 7);
+    assert_eq!(
+        names(
+            ListFilter {
+                expiring_before: Some(week),
+                ..Default::default()
+            },
+            &mut s
+        ),
+        ["a"]
+    );
+}
+
+#[test]
+fn wrong_passwords_are_delayed_then_folded_into_the_audit_log() {
+    let (_tmp, dir) = new_vault();
+    for _ in 0..5 {
+        assert!(matches!(
+            unlock(&dir, b"wrong password"),
+            Err(Error::WrongPassword)
+        ));
+    }
+    // The sixth attempt is refused before the KDF, even with the right password.
+    match unlock(&dir, PW) {
+        Err(Error::LockedOut(secs)) => assert!((1..=30).contains(&secs), "{secs}"),
+        Err(e) => panic!("expected a lockout, got {e}"),
+        Ok(_) => panic!("expected a lockout, got a session"),
+    }
+    assert_eq!(Error::LockedOut(1).class(), ErrorClass::Auth);
+}
+
+#[test]
+fn failed_unlocks_become_audit_records_at_the_next_unlock() {
+    let (_tmp, dir) = new_vault();
+    for _ in 0..2 {
+        assert!(unlock(&dir, b"wrong password").is_err());
+    }
+    let mut s = unlock(&dir, PW).unwrap();
+    let records = s
+        .audit_list(&Default::default(), Source::Cli, false)
+        .unwrap();
+    let failed: Vec<_> = records
+        .iter()
+        .filter(|(r, _)| r.action == "unlock" && !r.success)
+        .collect();
+    assert_eq!(failed.len(), 2);
+    assert!(s.audit_verify(Source::Cli).unwrap().is_ok());
+}
+
+#[test]
+fn password_change_rewraps_and_keeps_the_audit_chain() {
+    let (_tmp, dir) = new_vault();
+    let mut s = unlock(&dir, PW).unwrap();
+    s.set(
+        &key("k"),
+        SecretUpdate {
+            value: value(b"kept"),
+            ..Default::default()
+        },
+        Source::Cli,
+    )
+    .unwrap();
+    let salt_before = std::fs::read(dir.salt()).unwrap();
+    s.change_password(&pw(b"a brand new password"), Source::Cli)
+        .unwrap();
+    drop(s);
+    assert!(matches!(unlock(&dir, PW), Err(Error::WrongPassword)));
+    let mut s = unlock(&dir, b"a brand new password").unwrap();
+    assert_eq!(
+        s.get(&key("k"), Source::Cli).unwrap().value.expose_bytes(),
+        b"kept"
+    );
+    assert!(s.audit_verify(Source::Cli).unwrap().is_ok());
+    assert_eq!(std::fs::read(dir.salt()).unwrap(), salt_before);
+}
+
+#[test]
+fn prune_leaves_a_checkpoint_and_a_verifiable_chain() {
+    let (_tmp, dir) = new_vault();
+    let mut s = unlock(&dir, PW).unwrap();
+    for _ in 0..5 {
+        s.list(&ListFilter::default(), Source::Cli).unwrap();
+    }
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let pruned = s.audit_prune(jiff::Timestamp::now(), Source::Cli).unwrap();
+    assert_eq!(pruned.count, 6, "genesis and five lists");
+    let report = s.audit_verify(Source::Cli).unwrap();
+    assert!(report.is_ok(), "{report:?}");
+    let records = s
+        .audit_list(&Default::default(), Source::Cli, false)
+        .unwrap();
+    let checkpoint = &records[0].0;
+    assert_eq!(checkpoint.action, "audit_prune");
+    let detail: serde_json::Value = serde_json::from_str(&checkpoint.detail).unwrap();
+    assert_eq!(detail["pruned"], 6);
+    assert_eq!(detail["last_pruned_seq"], 6);
+}
+
+#[test]
+fn blobs_are_bound_to_their_row_and_column() {
+    let (_tmp, dir) = new_vault();
+    let mut s = unlock(&dir, PW).unwrap();
+    for name in ["a", "b"] {
+        s.set(
+            &key(name),
+            SecretUpdate {
+                value: value(format!("value of {name}").as_bytes()),
+                notes: Some(Some(format!("notes of {name}"))),
+                ..Default::default()
+            },
+            Source::Cli,
+        )
+        .unwrap();
+    }
+    drop(s);
+    let conn = rusqlite::Connection::open(dir.db()).unwrap();
+    // Move b's notes blob into a's value column: same key, wrong place.
+    conn.execute(
+        "UPDATE secrets SET encrypted_value = (SELECT encrypted_notes FROM secrets WHERE encrypted_notes IS NOT NULL LIMIT 1 OFFSET 1)
+         WHERE id = (SELECT id FROM secrets LIMIT 1)",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let mut s = unlock(&dir, PW).unwrap();
+    let results: Vec<bool> = ["a", "b"]
+        .iter()
+        .map(|n| s.get(&key(n), Source::Cli).is_ok())
+        .collect();
+    assert_eq!(results.iter().filter(|ok| !**ok).count(), 1, "{results:?}");
+    let err = ["a", "b"]
+        .iter()
+        .find_map(|n| s.get(&key(n), Source::Cli).err())
+        .unwrap();
+    assert_eq!(err.class(), ErrorClass::Vault);
+    assert!(err.to_string().contains("vault.db"), "{err}");
+}
