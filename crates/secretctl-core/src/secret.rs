@@ -57,6 +57,25 @@ pub enum InputError {
         /// The rule it breaks.
         rule: &'static str,
     },
+    /// A field name breaks the rule.
+    #[error("invalid field name {shown}: {rule}")]
+    Field {
+        /// The name, escaped.
+        shown: String,
+        /// The rule.
+        rule: &'static str,
+    },
+    /// A binding's environment name breaks the rule.
+    #[error("invalid environment name {shown}: {rule}")]
+    Binding {
+        /// The name, escaped.
+        shown: String,
+        /// The rule.
+        rule: &'static str,
+    },
+    /// A structural rule of fields and bindings.
+    #[error("{0}")]
+    Fields(String),
     /// The URL is not http(s) or too long.
     #[error("invalid url: {rule}")]
     Url {
@@ -228,24 +247,327 @@ pub struct SecretSummary {
     pub name: KeyName,
     /// Its metadata.
     pub meta: SecretMeta,
+    /// Number of fields (1 for a plain secret).
+    pub field_count: usize,
 }
 
-/// One secret with its value.
+/// A field as shown without revealing sensitive values (SPEC §7.1).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FieldView {
+    /// Field name.
+    pub name: String,
+    /// Sensitivity.
+    pub sensitive: bool,
+    /// Kind.
+    pub kind: Option<String>,
+    /// Hint.
+    pub hint: Option<String>,
+    /// Aliases.
+    pub aliases: Vec<String>,
+    /// Input type.
+    pub input_type: InputType,
+    /// The value of a non-sensitive field that is valid UTF-8; `None` for sensitive ones.
+    pub value: Option<String>,
+    /// The masked value (always present).
+    pub masked: Masked,
+}
+
+impl FieldView {
+    /// The view of a field.
+    pub fn of(field: &Field) -> FieldView {
+        let value = (!field.sensitive)
+            .then(|| {
+                std::str::from_utf8(field.value.expose_bytes())
+                    .ok()
+                    .map(str::to_owned)
+            })
+            .flatten();
+        FieldView {
+            name: field.name.clone(),
+            sensitive: field.sensitive,
+            kind: field.kind.clone(),
+            hint: field.hint.clone(),
+            aliases: field.aliases.clone(),
+            input_type: field.input_type,
+            value,
+            masked: field.value.masked(),
+        }
+    }
+}
+
+/// One secret with its fields. A plain secret is a single sensitive field named `value`.
 pub struct Secret {
     /// The name.
     pub name: KeyName,
-    /// The value.
-    pub value: SecretValue,
+    /// Its fields, in order.
+    pub fields: Vec<Field>,
+    /// Environment bindings: ENV name → field name.
+    pub bindings: Bindings,
     /// Its metadata.
     pub meta: SecretMeta,
+}
+
+impl Secret {
+    /// A field by name or alias.
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name == name).or_else(|| {
+            self.fields
+                .iter()
+                .find(|f| f.aliases.iter().any(|a| a == name))
+        })
+    }
+
+    /// Whether this is a plain secret: one field named `value`.
+    pub fn is_plain(&self) -> bool {
+        self.fields.len() == 1 && self.fields[0].name == VALUE_FIELD
+    }
+}
+
+/// The field that holds a plain secret's value.
+pub const VALUE_FIELD: &str = "value";
+/// Most fields on one secret.
+pub const MAX_FIELDS: usize = 64;
+
+/// Whether a field's value is shown in full or masked to agents and in listings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum InputType {
+    /// One line.
+    #[default]
+    Line,
+    /// Several lines (keys, certificates).
+    MultiLine,
+}
+
+/// One named field of a secret (SPEC §3.3).
+pub struct Field {
+    /// `^[a-z][a-z0-9_]*$`, at most 64 bytes.
+    pub name: String,
+    /// The value.
+    pub value: SecretValue,
+    /// Sensitive fields are never shown to agents and are masked in listings.
+    pub sensitive: bool,
+    /// Other names the field answers to.
+    pub aliases: Vec<String>,
+    /// What it holds: `password`, `api_key`, `token`, `hostname`, `port`, `url`, `username`, …
+    pub kind: Option<String>,
+    /// Line or multi-line input.
+    pub input_type: InputType,
+    /// A hint for whoever fills it in.
+    pub hint: Option<String>,
+}
+
+impl Field {
+    /// A sensitive one-line field with no extras.
+    pub fn sensitive(name: &str, value: SecretValue) -> Field {
+        Field {
+            name: name.to_owned(),
+            value,
+            sensitive: true,
+            aliases: Vec::new(),
+            kind: None,
+            input_type: InputType::Line,
+            hint: None,
+        }
+    }
+}
+
+/// Environment bindings of a secret: ENV name → field name, ordered by ENV name.
+pub type Bindings = std::collections::BTreeMap<String, String>;
+
+/// Checks a field name: `^[a-z][a-z0-9_]*$`, at most 64 bytes.
+pub fn check_field_name(name: &str) -> Result<(), InputError> {
+    let ok = name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(InputError::Field {
+            shown: shown(name),
+            rule: "field names are lower-case letters, digits and '_', starting with a letter",
+        })
+    }
+}
+
+/// Checks the syntax of an environment variable name for a binding: `[A-Z_][A-Z0-9_]*`.
+/// Whether the name is safe to inject is decided at run time (SPEC §5.1).
+pub fn check_binding_name(name: &str) -> Result<(), InputError> {
+    let ok = !name.is_empty()
+        && name.len() <= 128
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(InputError::Binding {
+            shown: shown(name),
+            rule: "environment names are upper-case letters, digits and '_', not starting with a digit",
+        })
+    }
+}
+
+/// A field a template defines.
+#[derive(Debug, Clone, Copy)]
+pub struct TemplateField {
+    /// Field name.
+    pub name: &'static str,
+    /// Sensitivity.
+    pub sensitive: bool,
+    /// Kind.
+    pub kind: &'static str,
+    /// Input type.
+    pub input_type: InputType,
+    /// Hint.
+    pub hint: &'static str,
+    /// The environment name bound to it by default, if any.
+    pub binding: Option<&'static str>,
+}
+
+/// The built-in templates of SPEC §3.3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Template {
+    /// username, password, url, totp.
+    Login,
+    /// host, port, username, password, database, with `PG*` bindings.
+    Database,
+    /// api_key, api_secret, endpoint.
+    Api,
+    /// host, username, private_key, passphrase.
+    Ssh,
+}
+
+const fn tf(
+    name: &'static str,
+    sensitive: bool,
+    kind: &'static str,
+    hint: &'static str,
+    binding: Option<&'static str>,
+) -> TemplateField {
+    TemplateField {
+        name,
+        sensitive,
+        kind,
+        input_type: InputType::Line,
+        hint,
+        binding,
+    }
+}
+
+impl Template {
+    /// Every template.
+    pub const ALL: [Template; 4] = [
+        Template::Login,
+        Template::Database,
+        Template::Api,
+        Template::Ssh,
+    ];
+
+    /// Parses a template name.
+    pub fn parse(name: &str) -> Option<Template> {
+        Self::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// The template's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Template::Login => "login",
+            Template::Database => "database",
+            Template::Api => "api",
+            Template::Ssh => "ssh",
+        }
+    }
+
+    /// The fields it defines.
+    pub fn fields(self) -> &'static [TemplateField] {
+        const LOGIN: &[TemplateField] = &[
+            tf("username", false, "username", "user name or e-mail", None),
+            tf("password", true, "password", "password", None),
+            tf("url", false, "url", "sign-in page", None),
+            tf("totp", true, "totp", "TOTP secret (base32)", None),
+        ];
+        const DATABASE: &[TemplateField] = &[
+            tf("host", false, "hostname", "database host", Some("PGHOST")),
+            tf("port", false, "port", "port, e.g. 5432", Some("PGPORT")),
+            tf(
+                "username",
+                false,
+                "username",
+                "database user",
+                Some("PGUSER"),
+            ),
+            tf(
+                "password",
+                true,
+                "password",
+                "database password",
+                Some("PGPASSWORD"),
+            ),
+            tf(
+                "database",
+                false,
+                "database",
+                "database name",
+                Some("PGDATABASE"),
+            ),
+        ];
+        const API: &[TemplateField] = &[
+            tf("api_key", true, "api_key", "API key", None),
+            tf("api_secret", true, "api_key", "API secret, if any", None),
+            tf("endpoint", false, "url", "API base URL", None),
+        ];
+        const SSH: &[TemplateField] = &[
+            tf("host", false, "hostname", "host name", None),
+            tf("username", false, "username", "login name", None),
+            TemplateField {
+                name: "private_key",
+                sensitive: true,
+                kind: "ssh_key",
+                input_type: InputType::MultiLine,
+                hint: "private key (PEM or OpenSSH)",
+                binding: None,
+            },
+            tf(
+                "passphrase",
+                true,
+                "password",
+                "key passphrase, if any",
+                None,
+            ),
+        ];
+        match self {
+            Template::Login => LOGIN,
+            Template::Database => DATABASE,
+            Template::Api => API,
+            Template::Ssh => SSH,
+        }
+    }
+
+    /// A field of this template.
+    pub fn field(self, name: &str) -> Option<&'static TemplateField> {
+        self.fields().iter().find(|f| f.name == name)
+    }
 }
 
 /// A change to a secret. `None` leaves a part as it is; `Some(None)` clears it. An update never
 /// touches what it does not name (SPEC §3.3).
 #[derive(Default)]
 pub struct SecretUpdate {
-    /// New value; required when the secret does not exist yet.
+    /// New value of the `value` field (a plain secret's value).
     pub value: Option<SecretValue>,
+    /// New values of named fields (created if missing).
+    pub fields: Vec<(String, SecretValue)>,
+    /// Sensitivity changes: field name → sensitive.
+    pub sensitivity: Vec<(String, bool)>,
+    /// Bindings to add or replace: ENV name → field name.
+    pub bindings: Vec<(String, String)>,
+    /// A template whose field definitions (sensitivity, kind, hint, default bindings) apply to
+    /// the fields present after the update.
+    pub template: Option<Template>,
     /// New notes, or `Some(None)` to clear them.
     pub notes: Option<Option<String>>,
     /// New URL, or `Some(None)` to clear it.
@@ -259,6 +581,16 @@ pub struct SecretUpdate {
 impl SecretUpdate {
     /// Checks notes, URL and tags against SPEC §3.3.
     pub fn validate(&self) -> Result<(), InputError> {
+        for (name, _) in &self.fields {
+            check_field_name(name)?;
+        }
+        for (name, _) in &self.sensitivity {
+            check_field_name(name)?;
+        }
+        for (env, field) in &self.bindings {
+            check_binding_name(env)?;
+            check_field_name(field)?;
+        }
         if let Some(Some(notes)) = &self.notes {
             if notes.len() > MAX_NOTES_LEN {
                 return Err(InputError::NotesTooLong { len: notes.len() });
@@ -269,6 +601,69 @@ impl SecretUpdate {
         }
         if let Some(tags) = &self.tags {
             validate_tags(tags)?;
+        }
+        Ok(())
+    }
+}
+
+impl SecretUpdate {
+    /// Moves the field changes of this update into `fields` and `bindings` (a secret's current
+    /// state, empty for a new one). Values are moved, not copied. Fields not named stay as they
+    /// are; a template sets the definition of the fields present (sensitivity, kind, hint, input
+    /// type) and binds its default names unless the name is bound already; explicit
+    /// `sensitivity` and `bindings` come last and win.
+    pub fn apply_fields(
+        &mut self,
+        fields: &mut Vec<Field>,
+        bindings: &mut Bindings,
+    ) -> Result<(), InputError> {
+        let mut new_values: Vec<(String, SecretValue)> = std::mem::take(&mut self.fields);
+        if let Some(v) = self.value.take() {
+            new_values.insert(0, (VALUE_FIELD.to_owned(), v));
+        }
+        for (name, value) in new_values {
+            match fields.iter_mut().find(|f| f.name == name) {
+                Some(f) => f.value = value,
+                None => fields.push(Field::sensitive(&name, value)),
+            }
+        }
+        if let Some(template) = self.template {
+            for field in fields.iter_mut() {
+                if let Some(def) = template.field(&field.name) {
+                    field.sensitive = def.sensitive;
+                    field.kind = Some(def.kind.to_owned());
+                    field.hint = Some(def.hint.to_owned());
+                    field.input_type = def.input_type;
+                    if let Some(env) = def.binding {
+                        bindings
+                            .entry(env.to_owned())
+                            .or_insert_with(|| def.name.to_owned());
+                    }
+                }
+            }
+        }
+        for (name, sensitive) in &self.sensitivity {
+            let field = fields.iter_mut().find(|f| &f.name == name).ok_or_else(|| {
+                InputError::Fields(format!("there is no field {} to mark", shown(name)))
+            })?;
+            field.sensitive = *sensitive;
+        }
+        for (env, field) in &self.bindings {
+            bindings.insert(env.clone(), field.clone());
+        }
+        if fields.len() > MAX_FIELDS {
+            return Err(InputError::Fields(format!(
+                "a secret holds at most {MAX_FIELDS} fields"
+            )));
+        }
+        if let Some((env, field)) = bindings
+            .iter()
+            .find(|(_, field)| !fields.iter().any(|f| &&f.name == field))
+        {
+            return Err(InputError::Fields(format!(
+                "binding {env} refers to field {}, which the secret does not have",
+                shown(field)
+            )));
         }
         Ok(())
     }

@@ -69,6 +69,7 @@ fn updates_touch_only_what_they_name() {
                 url: Some(Some("https://db.example".into())),
                 tags: Some(vec!["prod".into()]),
                 expires_at: Some(Some(expiry)),
+                ..Default::default()
             },
             Source::Cli,
         )
@@ -95,7 +96,7 @@ fn updates_touch_only_what_they_name() {
     )
     .unwrap();
     let got = s.get(&k, Source::Cli).unwrap();
-    assert_eq!(got.value.expose_bytes(), b"two");
+    assert_eq!(got.fields[0].value.expose_bytes(), b"two");
     assert_eq!(got.meta.notes.as_deref(), Some("n"));
     assert_eq!(got.meta.url.as_deref(), Some("https://db.example"));
     assert_eq!(got.meta.tags, ["a", "b"]);
@@ -232,7 +233,9 @@ fn password_change_rewraps_and_keeps_the_audit_chain() {
     assert!(matches!(unlock(&dir, PW), Err(Error::WrongPassword)));
     let mut s = unlock(&dir, b"a brand new password").unwrap();
     assert_eq!(
-        s.get(&key("k"), Source::Cli).unwrap().value.expose_bytes(),
+        s.get(&key("k"), Source::Cli).unwrap().fields[0]
+            .value
+            .expose_bytes(),
         b"kept"
     );
     assert!(s.audit_verify(Source::Cli).unwrap().is_ok());
@@ -299,4 +302,78 @@ fn blobs_are_bound_to_their_row_and_column() {
         .unwrap();
     assert_eq!(err.class(), ErrorClass::Vault);
     assert!(err.to_string().contains("vault.db"), "{err}");
+}
+
+#[test]
+fn multi_field_secrets_keep_untouched_fields_and_bindings() {
+    use secretctl_core::secret::Template;
+    let (_tmp, dir) = new_vault();
+    let mut s = unlock(&dir, PW).unwrap();
+    let k = key("db/prod");
+    let field = |n: &str, v: &[u8]| (n.to_owned(), SecretValue::new(v.to_vec()).unwrap());
+    s.set(
+        &k,
+        SecretUpdate {
+            fields: vec![field("host", b"db.internal"), field("password", b"pw-1")],
+            template: Some(Template::Database),
+            tags: Some(vec!["prod".into()]),
+            ..Default::default()
+        },
+        Source::Cli,
+    )
+    .unwrap();
+    s.set(
+        &k,
+        SecretUpdate {
+            fields: vec![field("password", b"pw-2")],
+            ..Default::default()
+        },
+        Source::Cli,
+    )
+    .unwrap();
+    let got = s.get(&k, Source::Cli).unwrap();
+    assert!(!got.is_plain());
+    assert_eq!(
+        got.field("host").unwrap().value.expose_bytes(),
+        b"db.internal"
+    );
+    assert!(!got.field("host").unwrap().sensitive);
+    assert_eq!(got.field("password").unwrap().value.expose_bytes(), b"pw-2");
+    assert!(got.field("password").unwrap().sensitive);
+    assert_eq!(got.bindings.get("PGHOST").map(String::as_str), Some("host"));
+    assert_eq!(
+        got.bindings.get("PGPASSWORD").map(String::as_str),
+        Some("password")
+    );
+    assert!(
+        !got.bindings.contains_key("PGPORT"),
+        "no binding to an absent field"
+    );
+    assert_eq!(got.meta.tags, ["prod"]);
+    let (_, views, _) = s.get_masked(&k, Source::Cli).unwrap();
+    let pw = views.iter().find(|v| v.name == "password").unwrap();
+    assert_eq!(
+        pw.value, None,
+        "a sensitive value never appears in a masked view"
+    );
+    let host = views.iter().find(|v| v.name == "host").unwrap();
+    assert_eq!(host.value.as_deref(), Some("db.internal"));
+}
+
+#[test]
+fn a_binding_to_a_missing_field_is_refused() {
+    let (_tmp, dir) = new_vault();
+    let mut s = unlock(&dir, PW).unwrap();
+    let err = s
+        .set(
+            &key("x"),
+            SecretUpdate {
+                value: value(b"v"),
+                bindings: vec![("TOKEN".into(), "nope".into())],
+                ..Default::default()
+            },
+            Source::Cli,
+        )
+        .unwrap_err();
+    assert_eq!(err.class(), ErrorClass::Usage, "{err}");
 }

@@ -87,6 +87,21 @@ pub struct SetArgs {
     /// Read the value from FILE, byte for byte.
     #[arg(long, value_name = "FILE", conflicts_with = "keep_value")]
     pub from_file: Option<PathBuf>,
+    /// Set field NAME to VALUE; `NAME=-` reads the value hidden from the terminal or stdin.
+    #[arg(long = "field", value_name = "NAME=VALUE")]
+    pub fields: Vec<String>,
+    /// Mark field NAME sensitive (masked, never shown to agents).
+    #[arg(long = "sensitive", value_name = "NAME")]
+    pub sensitive: Vec<String>,
+    /// Mark field NAME not sensitive (shown in full to agents and listings).
+    #[arg(long = "plain", value_name = "NAME")]
+    pub plain: Vec<String>,
+    /// Bind environment variable ENV to field FIELD for `run`.
+    #[arg(long = "binding", value_name = "ENV=FIELD")]
+    pub bindings: Vec<String>,
+    /// Apply TEMPLATE's field definitions and bindings.
+    #[arg(long, value_name = "TEMPLATE", value_parser = ["login", "database", "api", "ssh"])]
+    pub template: Option<String>,
     /// Keep the stored value and change only the metadata named.
     #[arg(long)]
     pub keep_value: bool,
@@ -116,8 +131,14 @@ pub struct GetArgs {
     #[arg(long)]
     pub show_metadata: bool,
     /// Print a masked value and its length bucket instead of the value.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["field", "fields"])]
     pub masked: bool,
+    /// Print the value of field NAME.
+    #[arg(long, value_name = "NAME")]
+    pub field: Option<String>,
+    /// List the fields: non-sensitive values in full, sensitive ones masked.
+    #[arg(long, conflicts_with = "field")]
+    pub fields: bool,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

@@ -8,6 +8,7 @@
 
 mod files;
 mod schema;
+mod stored;
 
 pub use files::VaultDir;
 pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
@@ -15,7 +16,8 @@ pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
 use crate::audit::{self, Action, Anchor, Entry, Source};
 use crate::crypto::{self, Dek, KdfParams, Passphrase, SubKey};
 use crate::secret::{
-    InputError, KeyName, Masked, Secret, SecretMeta, SecretSummary, SecretUpdate, SecretValue,
+    Bindings, Field, FieldView, InputError, KeyName, Secret, SecretMeta, SecretSummary,
+    SecretUpdate, SecretValue, VALUE_FIELD,
 };
 use jiff::Timestamp;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
@@ -606,6 +608,8 @@ struct Row {
     id: [u8; 16],
     encrypted_key: Vec<u8>,
     encrypted_value: Vec<u8>,
+    encrypted_fields: Option<Vec<u8>>,
+    encrypted_bindings: Option<Vec<u8>>,
     encrypted_notes: Option<Vec<u8>>,
     encrypted_url: Option<Vec<u8>>,
     tags: String,
@@ -614,7 +618,7 @@ struct Row {
     updated_at: i64,
 }
 
-const SELECT_ROW: &str = "SELECT id, encrypted_key, encrypted_value, encrypted_notes, encrypted_url, tags, expires_at, created_at, updated_at FROM secrets";
+const SELECT_ROW: &str = "SELECT id, encrypted_key, encrypted_value, encrypted_fields, encrypted_bindings, encrypted_notes, encrypted_url, tags, expires_at, created_at, updated_at FROM secrets";
 
 fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, Row)> {
     Ok((
@@ -623,12 +627,14 @@ fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, Row)> {
             id: [0; 16],
             encrypted_key: r.get(1)?,
             encrypted_value: r.get(2)?,
-            encrypted_notes: r.get(3)?,
-            encrypted_url: r.get(4)?,
-            tags: r.get(5)?,
-            expires_at: r.get(6)?,
-            created_at: r.get(7)?,
-            updated_at: r.get(8)?,
+            encrypted_fields: r.get(3)?,
+            encrypted_bindings: r.get(4)?,
+            encrypted_notes: r.get(5)?,
+            encrypted_url: r.get(6)?,
+            tags: r.get(7)?,
+            expires_at: r.get(8)?,
+            created_at: r.get(9)?,
+            updated_at: r.get(10)?,
         },
     ))
 }
@@ -799,115 +805,119 @@ impl Session {
     pub fn set(
         &mut self,
         name: &KeyName,
-        update: SecretUpdate,
+        mut update: SecretUpdate,
         source: Source,
     ) -> Result<SetOutcome> {
         let db = self.vault.dir.db();
         self.audited(Action::Set, Some(name.as_str()), source, |conn, keys, detail| {
             update.validate()?;
             let now_ms = now().as_millisecond();
-            let existing = find_row(conn, &db, keys, name)?;
-            let (id, outcome) = match existing {
-                Some(row) => (row.id, SetOutcome::Updated),
-                None => {
-                    let Some(value) = &update.value else {
-                        return Err(Error::ValueRequired(name.clone()));
-                    };
-                    let id = *new_uuid().as_bytes();
-                    conn.execute(
-                        "INSERT INTO secrets (id, key_hash, encrypted_key, encrypted_value, created_at, updated_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-                        params![
-                            uuid::Uuid::from_bytes(id).to_string(),
-                            keys.name_index(name).to_vec(),
-                            keys.seal(&id, "encrypted_key", name.as_str().as_bytes()),
-                            keys.seal(&id, "encrypted_value", value.expose_bytes()),
-                            now_ms
-                        ],
-                    )
-                    .map_err(|e| Error::sql(&db, e))?;
-                    (id, SetOutcome::Created)
+            let (id, mut fields, mut bindings, outcome) = match find_row(conn, &db, keys, name)? {
+                Some(row) => {
+                    let fields = decrypt_fields(&db, keys, &row, name.as_str())?;
+                    let bindings = decrypt_bindings(&db, keys, &row, name.as_str())?;
+                    (row.id, fields, bindings, SetOutcome::Updated)
                 }
+                None => {
+                    if update.value.is_none() && update.fields.is_empty() {
+                        return Err(Error::ValueRequired(name.clone()));
+                    }
+                    let id = *new_uuid().as_bytes();
+                    (id, Vec::new(), Bindings::new(), SetOutcome::Created)
+                }
+            };
+            update.apply_fields(&mut fields, &mut bindings)?;
+            let (value_blob, fields_blob, bindings_blob) = if stored::is_plain(&fields, &bindings) {
+                (keys.seal(&id, "encrypted_value", fields[0].value.expose_bytes()), None, None)
+            } else {
+                let json = stored::encode_fields(&fields);
+                let bindings_blob = (!bindings.is_empty())
+                    .then(|| keys.seal(&id, "encrypted_bindings", &stored::encode_bindings(&bindings)));
+                (
+                    keys.seal(&id, "encrypted_value", b""),
+                    Some(keys.seal(&id, "encrypted_fields", &json)),
+                    bindings_blob,
+                )
             };
             let id_text = uuid::Uuid::from_bytes(id).to_string();
-            let exec = |sql: &str, value: &dyn rusqlite::ToSql| {
-                conn.execute(sql, params![value, id_text])
-                    .map(drop)
-                    .map_err(|e| Error::sql(&db, e))
-            };
-            if outcome == SetOutcome::Updated {
-                if let Some(value) = &update.value {
-                    exec(
-                        "UPDATE secrets SET encrypted_value = ?1 WHERE id = ?2",
-                        &keys.seal(&id, "encrypted_value", value.expose_bytes()),
-                    )?;
-                }
+            let sql = |e| Error::sql(&db, e);
+            if outcome == SetOutcome::Created {
+                conn.execute(
+                    "INSERT INTO secrets (id, key_hash, encrypted_key, encrypted_value, encrypted_fields,
+                                          encrypted_bindings, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+                    params![
+                        id_text,
+                        keys.name_index(name).to_vec(),
+                        keys.seal(&id, "encrypted_key", name.as_str().as_bytes()),
+                        value_blob,
+                        fields_blob,
+                        bindings_blob,
+                        now_ms
+                    ],
+                )
+                .map_err(sql)?;
+            } else {
+                conn.execute(
+                    "UPDATE secrets SET encrypted_value = ?1, encrypted_fields = ?2,
+                                        encrypted_bindings = ?3, updated_at = ?4 WHERE id = ?5",
+                    params![value_blob, fields_blob, bindings_blob, now_ms, id_text],
+                )
+                .map_err(sql)?;
             }
+            let exec = |column: &str, value: &dyn rusqlite::ToSql| {
+                conn.execute(&format!("UPDATE secrets SET {column} = ?1 WHERE id = ?2"), params![value, id_text])
+                    .map(drop)
+                    .map_err(sql)
+            };
             if let Some(notes) = &update.notes {
-                let blob = notes.as_ref().map(|n| keys.seal(&id, "encrypted_notes", n.as_bytes()));
-                exec("UPDATE secrets SET encrypted_notes = ?1 WHERE id = ?2", &blob)?;
+                exec("encrypted_notes", &notes.as_ref().map(|n| keys.seal(&id, "encrypted_notes", n.as_bytes())))?;
             }
             if let Some(url) = &update.url {
-                let blob = url.as_ref().map(|u| keys.seal(&id, "encrypted_url", u.as_bytes()));
-                exec("UPDATE secrets SET encrypted_url = ?1 WHERE id = ?2", &blob)?;
+                exec("encrypted_url", &url.as_ref().map(|u| keys.seal(&id, "encrypted_url", u.as_bytes())))?;
             }
             if let Some(tags) = &update.tags {
-                let json = serde_json::to_string(tags).expect("tags serialise");
-                exec("UPDATE secrets SET tags = ?1 WHERE id = ?2", &json)?;
+                exec("tags", &serde_json::to_string(tags).expect("tags serialise"))?;
             }
             if let Some(expires) = &update.expires_at {
-                let ms = expires.map(|t| t.as_millisecond());
-                exec("UPDATE secrets SET expires_at = ?1 WHERE id = ?2", &ms)?;
+                exec("expires_at", &expires.map(|t| t.as_millisecond()))?;
             }
-            exec("UPDATE secrets SET updated_at = ?1 WHERE id = ?2", &now_ms)?;
             detail.insert("created".into(), (outcome == SetOutcome::Created).into());
+            detail.insert("fields".into(), fields.len().into());
             Ok(outcome)
         })
     }
 
-    /// Reads a secret with its value (a plaintext read: the caller is a human who asked).
+    /// Reads a secret with its values (a plaintext read: the caller is a human who asked, or
+    /// the runner that injects it).
     pub fn get(&mut self, name: &KeyName, source: Source) -> Result<Secret> {
         let db = self.vault.dir.db();
         self.audited(Action::Get, Some(name.as_str()), source, |conn, keys, _| {
-            let row =
-                find_row(conn, &db, keys, name)?.ok_or_else(|| Error::NotFound(name.clone()))?;
-            let value = keys
-                .open(&row.id, "encrypted_value", &row.encrypted_value)
-                .ok_or_else(|| damaged_secret(&db, name.as_str()))?;
-            let meta = decrypt_meta(&db, keys, &row, name.as_str())?;
-            Ok(Secret {
-                name: name.clone(),
-                value: SecretValue::from_stored(value.to_vec()),
-                meta,
-            })
+            read_secret(conn, &db, keys, name)
         })
     }
 
-    /// Reads a secret's metadata and masked value (SPEC §7.1).
+    /// Reads a secret's metadata and the masked views of its fields (SPEC §7.1): non-sensitive
+    /// values in full, sensitive ones masked. No plaintext of a sensitive field leaves.
     pub fn get_masked(
         &mut self,
         name: &KeyName,
         source: Source,
-    ) -> Result<(SecretSummary, Masked)> {
+    ) -> Result<(SecretSummary, Vec<FieldView>, Bindings)> {
         let db = self.vault.dir.db();
         self.audited(
             Action::GetMasked,
             Some(name.as_str()),
             source,
             |conn, keys, _| {
-                let row = find_row(conn, &db, keys, name)?
-                    .ok_or_else(|| Error::NotFound(name.clone()))?;
-                let value = keys
-                    .open(&row.id, "encrypted_value", &row.encrypted_value)
-                    .ok_or_else(|| damaged_secret(&db, name.as_str()))?;
-                let meta = decrypt_meta(&db, keys, &row, name.as_str())?;
-                Ok((
-                    SecretSummary {
-                        name: name.clone(),
-                        meta,
-                    },
-                    Masked::of(&value),
-                ))
+                let secret = read_secret(conn, &db, keys, name)?;
+                let views = secret.fields.iter().map(FieldView::of).collect();
+                let summary = SecretSummary {
+                    name: secret.name.clone(),
+                    field_count: secret.fields.len(),
+                    meta: secret.meta.clone(),
+                };
+                Ok((summary, views, secret.bindings.clone()))
             },
         )
     }
@@ -932,7 +942,15 @@ impl Session {
                         continue;
                     }
                 }
-                out.push(SecretSummary { name, meta });
+                let field_count = match row.encrypted_fields {
+                    None => 1,
+                    Some(_) => decrypt_fields(&db, keys, &row, name.as_str())?.len(),
+                };
+                out.push(SecretSummary {
+                    name,
+                    meta,
+                    field_count,
+                });
             }
             out.sort_by(|a, b| a.name.cmp(&b.name));
             detail.insert("count".into(), out.len().into());
@@ -1142,6 +1160,46 @@ fn decrypt_name(db: &Path, keys: &Keys, row: &Row, id_text: &str) -> Result<KeyN
         .ok()
         .and_then(|s| KeyName::parse(s).ok())
         .ok_or_else(|| damaged_secret(db, &what))
+}
+
+fn read_secret(conn: &Connection, db: &Path, keys: &Keys, name: &KeyName) -> Result<Secret> {
+    let row = find_row(conn, db, keys, name)?.ok_or_else(|| Error::NotFound(name.clone()))?;
+    Ok(Secret {
+        name: name.clone(),
+        fields: decrypt_fields(db, keys, &row, name.as_str())?,
+        bindings: decrypt_bindings(db, keys, &row, name.as_str())?,
+        meta: decrypt_meta(db, keys, &row, name.as_str())?,
+    })
+}
+
+/// The fields of a row: the plain form's one `value` field, or the decrypted field list. The
+/// value blob is authenticated in both forms, so a swapped `encrypted_value` is caught even
+/// when the fields live elsewhere.
+fn decrypt_fields(db: &Path, keys: &Keys, row: &Row, name: &str) -> Result<Vec<Field>> {
+    let value = keys
+        .open(&row.id, "encrypted_value", &row.encrypted_value)
+        .ok_or_else(|| damaged_secret(db, name))?;
+    match &row.encrypted_fields {
+        None => Ok(vec![Field::sensitive(
+            VALUE_FIELD,
+            SecretValue::from_stored(value.to_vec()),
+        )]),
+        Some(blob) => keys
+            .open(&row.id, "encrypted_fields", blob)
+            .and_then(|plain| stored::decode_fields(&plain))
+            .filter(|fields| !fields.is_empty())
+            .ok_or_else(|| damaged_secret(db, name)),
+    }
+}
+
+fn decrypt_bindings(db: &Path, keys: &Keys, row: &Row, name: &str) -> Result<Bindings> {
+    match &row.encrypted_bindings {
+        None => Ok(Bindings::new()),
+        Some(blob) => keys
+            .open(&row.id, "encrypted_bindings", blob)
+            .and_then(|plain| stored::decode_bindings(&plain))
+            .ok_or_else(|| damaged_secret(db, name)),
+    }
 }
 
 fn decrypt_meta(db: &Path, keys: &Keys, row: &Row, name: &str) -> Result<SecretMeta> {

@@ -1,48 +1,73 @@
-//! `secretctl get`: print a value (the human asked for it), or its masked form.
+//! `secretctl get`: print a value (the human asked for it), a field, or the masked views.
 
 use super::{meta_json, time_or_dash};
 use crate::cli::{GetArgs, Global};
-use crate::failure::Result;
+use crate::failure::{Failure, Result};
 use crate::{io, password};
 use base64::Engine;
 use secretctl_core::audit::Source;
+use secretctl_core::secret::{FieldView, Secret};
 
 pub fn run(g: &Global, a: GetArgs) -> Result<()> {
     let name = super::parse_key(&a.key)?;
+    if let Some(field) = &a.field {
+        secretctl_core::secret::check_field_name(field)?;
+    }
     let mut session = password::unlock(g)?;
-    if a.masked {
-        let (summary, masked) = session.get_masked(&name, Source::Cli)?;
+    if a.masked || a.fields {
+        let (summary, views, bindings) = session.get_masked(&name, Source::Cli)?;
         if a.json {
             let mut m = meta_json(name.as_str(), &summary.meta);
-            m.insert("masked".into(), masked.masked.into());
-            m.insert("length".into(), masked.length.into());
+            if let [only] = views.as_slice() {
+                if only.name == secretctl_core::secret::VALUE_FIELD && a.masked {
+                    m.insert("masked".into(), only.masked.masked.clone().into());
+                    m.insert("length".into(), only.masked.length.into());
+                }
+            }
+            m.insert(
+                "fields".into(),
+                serde_json::to_value(&views).expect("views serialise"),
+            );
+            m.insert(
+                "bindings".into(),
+                serde_json::to_value(&bindings).expect("bindings serialise"),
+            );
             return io::out_json(&m.into());
         }
-        return io::outln(&format!("{} ({})", masked.masked, masked.length));
+        if a.masked && views.len() == 1 && views[0].name == secretctl_core::secret::VALUE_FIELD {
+            let m = &views[0].masked;
+            return io::outln(&format!("{} ({})", m.masked, m.length));
+        }
+        let mut text = String::new();
+        for v in &views {
+            text.push_str(&field_line(v));
+        }
+        for (env, field) in &bindings {
+            text.push_str(&format!("binding {env}={field}\n"));
+        }
+        return io::out(text.as_bytes());
     }
     let secret = session.get(&name, Source::Cli)?;
     if a.json {
-        let mut m = meta_json(name.as_str(), &secret.meta);
-        match std::str::from_utf8(secret.value.expose_bytes()) {
-            Ok(text) => {
-                m.insert("value".into(), text.into());
-                m.insert("value_encoding".into(), "utf-8".into());
-            }
-            Err(_) => {
-                let b64 =
-                    base64::engine::general_purpose::STANDARD.encode(secret.value.expose_bytes());
-                m.insert("value".into(), b64.into());
-                m.insert("value_encoding".into(), "base64".into());
-            }
-        }
-        let mut text =
-            serde_json::to_vec_pretty(&serde_json::Value::Object(m)).expect("JSON serialises");
-        text.push(b'\n');
-        let result = io::out(&text);
-        zeroize::Zeroize::zeroize(&mut text);
-        return result;
+        return print_json(&secret);
     }
-    io::out(secret.value.expose_bytes())?;
+    let value = match &a.field {
+        Some(field) => {
+            &secret
+                .field(field)
+                .ok_or_else(|| Failure::failed(format!("secret '{name}' has no field '{field}'")))?
+                .value
+        }
+        None if secret.is_plain() => &secret.fields[0].value,
+        None => {
+            let names: Vec<&str> = secret.fields.iter().map(|f| f.name.as_str()).collect();
+            return Err(Failure::usage(format!(
+                "secret '{name}' has fields {}; choose one with --field NAME, or list them with --fields",
+                names.join(", ")
+            )));
+        }
+    };
+    io::out(value.expose_bytes())?;
     if io::stdout_is_terminal() || a.show_metadata {
         io::out(b"\n")?;
     }
@@ -72,6 +97,64 @@ pub fn run(g: &Global, a: GetArgs) -> Result<()> {
         io::outln(&lines.join("\n"))?;
     }
     Ok(())
+}
+
+fn field_line(v: &FieldView) -> String {
+    let shown = match &v.value {
+        Some(text) => escape_lines(text),
+        None => format!("{} ({})", v.masked.masked, v.masked.length),
+    };
+    let kind = v.kind.as_deref().unwrap_or("-");
+    let sensitivity = if v.sensitive { "sensitive" } else { "plain" };
+    format!("{}\t{sensitivity}\t{kind}\t{shown}\n", v.name)
+}
+
+/// JSON with every value: UTF-8 text as is, other bytes as base64 (marked as such).
+fn print_json(secret: &Secret) -> Result<()> {
+    let encode = |bytes: &[u8]| -> (serde_json::Value, &'static str) {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => (text.into(), "utf-8"),
+            Err(_) => (
+                base64::engine::general_purpose::STANDARD
+                    .encode(bytes)
+                    .into(),
+                "base64",
+            ),
+        }
+    };
+    let mut m = meta_json(secret.name.as_str(), &secret.meta);
+    if secret.is_plain() {
+        let (value, encoding) = encode(secret.fields[0].value.expose_bytes());
+        m.insert("value".into(), value);
+        m.insert("value_encoding".into(), encoding.into());
+    }
+    let fields: Vec<serde_json::Value> = secret
+        .fields
+        .iter()
+        .map(|f| {
+            let (value, encoding) = encode(f.value.expose_bytes());
+            serde_json::json!({
+                "name": f.name,
+                "value": value,
+                "value_encoding": encoding,
+                "sensitive": f.sensitive,
+                "kind": f.kind,
+                "hint": f.hint,
+                "aliases": f.aliases,
+            })
+        })
+        .collect();
+    m.insert("fields".into(), fields.into());
+    m.insert(
+        "bindings".into(),
+        serde_json::to_value(&secret.bindings).expect("bindings serialise"),
+    );
+    let mut text =
+        serde_json::to_vec_pretty(&serde_json::Value::Object(m)).expect("JSON serialises");
+    text.push(b'\n');
+    let result = io::out(&text);
+    zeroize::Zeroize::zeroize(&mut text);
+    result
 }
 
 /// Notes may hold newlines and control characters; one metadata line must stay one line.
