@@ -68,6 +68,16 @@ pub enum Action {
     AuditExport,
     /// Old records pruned; this record is the checkpoint.
     AuditPrune,
+    /// Secrets injected into a command.
+    Run,
+    /// Secrets exported in plaintext.
+    Export,
+    /// Secrets imported.
+    Import,
+    /// Secrets rendered into a template.
+    Inject,
+    /// Secrets loaded to redact a stream.
+    Redact,
 }
 
 impl Action {
@@ -86,6 +96,11 @@ impl Action {
             Action::AuditVerify => "audit_verify",
             Action::AuditExport => "audit_export",
             Action::AuditPrune => "audit_prune",
+            Action::Run => "run",
+            Action::Export => "export",
+            Action::Import => "import",
+            Action::Inject => "inject",
+            Action::Redact => "redact",
         }
     }
 }

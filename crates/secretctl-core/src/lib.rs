@@ -7,5 +7,6 @@ pub mod audit;
 pub mod crypto;
 pub mod duration;
 pub mod hardening;
+pub mod pattern;
 pub mod secret;
 pub mod vault;

@@ -73,6 +73,14 @@ pub enum InputError {
         /// The rule.
         rule: &'static str,
     },
+    /// A key pattern is not valid.
+    #[error("invalid pattern {shown}: {rule}")]
+    Pattern {
+        /// The pattern, escaped.
+        shown: String,
+        /// The rule.
+        rule: &'static str,
+    },
     /// A structural rule of fields and bindings.
     #[error("{0}")]
     Fields(String),

@@ -15,6 +15,7 @@ pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
 
 use crate::audit::{self, Action, Anchor, Entry, Source};
 use crate::crypto::{self, Dek, KdfParams, Passphrase, SubKey};
+use crate::pattern::Pattern;
 use crate::secret::{
     Bindings, Field, FieldView, InputError, KeyName, Secret, SecretMeta, SecretSummary,
     SecretUpdate, SecretValue, VALUE_FIELD,
@@ -89,6 +90,9 @@ pub enum Error {
     /// A new secret needs a value.
     #[error("secret '{0}' does not exist; give a value to create it")]
     ValueRequired(KeyName),
+    /// A literal key that does not exist, or a glob that matches nothing (SPEC §5.2).
+    #[error("no secret matches '{0}'")]
+    NoMatch(String),
     /// `audit prune` refuses to prune a chain that does not verify.
     #[error("the audit log does not verify (first bad record {0}); refusing to prune it")]
     AuditBroken(i64),
@@ -172,6 +176,7 @@ impl Error {
             Error::AlreadyExists(_)
             | Error::Busy
             | Error::NotFound(_)
+            | Error::NoMatch(_)
             | Error::AuditBroken(_)
             | Error::Io { .. }
             | Error::Sql { .. } => ErrorClass::Failed,
@@ -181,7 +186,7 @@ impl Error {
     /// A short code for the audit record: no names, no values, no paths.
     pub fn audit_code(&self) -> &'static str {
         match self {
-            Error::NotFound(_) => "not_found",
+            Error::NotFound(_) | Error::NoMatch(_) => "not_found",
             Error::ValueRequired(_) => "value_required",
             Error::Input(_) => "invalid_input",
             Error::SecretDamaged { .. } => "decrypt_failed",
@@ -956,6 +961,70 @@ impl Session {
             detail.insert("count".into(), out.len().into());
             Ok(out)
         })
+    }
+
+    /// Reads every secret matching `patterns`, sorted by name, as one audited operation
+    /// (`action` says why: run, export, inject, redact). Each pattern must match something.
+    /// The record names a single key in `key_hash`, or lists the HMACs of several in `detail`.
+    pub fn select(
+        &mut self,
+        patterns: &[Pattern],
+        action: Action,
+        source: Source,
+        mut extra: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Vec<Secret>> {
+        let db = self.vault.dir.db();
+        let literal_only = match patterns {
+            [Pattern::Literal(k)] => Some(k.clone()),
+            _ => None,
+        };
+        let audit_key = literal_only.as_ref().map(|k| k.as_str().to_owned());
+        self.audited(
+            action,
+            audit_key.as_deref(),
+            source,
+            |conn, keys, detail| {
+                let mut names: Vec<KeyName> = Vec::new();
+                if let Some(k) = &literal_only {
+                    names.push(k.clone());
+                } else {
+                    let mut all = Vec::new();
+                    for (id_text, mut row) in all_rows(conn, &db)? {
+                        row.id = parse_uuid(&id_text).ok_or_else(|| {
+                            damaged_secret(&db, &format!("secret record {id_text}"))
+                        })?;
+                        all.push(decrypt_name(&db, keys, &row, &id_text)?);
+                    }
+                    for p in patterns {
+                        if !all.iter().any(|n| p.matches(n)) {
+                            return Err(Error::NoMatch(p.as_str().to_owned()));
+                        }
+                    }
+                    names = all
+                        .into_iter()
+                        .filter(|n| patterns.iter().any(|p| p.matches(n)))
+                        .collect();
+                    names.sort();
+                }
+                let mut secrets = Vec::with_capacity(names.len());
+                for name in &names {
+                    secrets.push(read_secret(conn, &db, keys, name).map_err(|e| match e {
+                        Error::NotFound(n) => Error::NoMatch(n.to_string()),
+                        e => e,
+                    })?);
+                }
+                detail.append(&mut extra);
+                detail.insert("keys".into(), names.len().into());
+                if literal_only.is_none() {
+                    let hashes: Vec<serde_json::Value> = names
+                        .iter()
+                        .map(|n| hex::encode(audit::name_hash(&keys.audit, n.as_str())).into())
+                        .collect();
+                    detail.insert("key_hashes".into(), hashes.into());
+                }
+                Ok(secrets)
+            },
+        )
     }
 
     /// Deletes a secret.
