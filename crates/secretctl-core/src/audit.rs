@@ -81,6 +81,27 @@ pub enum Action {
 }
 
 impl Action {
+    /// Every stored name, for filters.
+    pub const NAMES: [&'static str; 17] = [
+        "init",
+        "unlock",
+        "set",
+        "get",
+        "get_masked",
+        "list",
+        "delete",
+        "password_change",
+        "audit_list",
+        "audit_verify",
+        "audit_export",
+        "audit_prune",
+        "run",
+        "export",
+        "import",
+        "inject",
+        "redact",
+    ];
+
     /// The stored name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -534,18 +555,61 @@ pub fn verify(
         return Ok(out);
     }
     if let Some(meta) = meta_anchor {
-        if meta.is_authentic(key, vault_id) && meta.last_seq > anchor.last_seq {
-            bad(
-                &mut out,
-                anchor.last_seq + 1,
-                format!(
-                    "vault.meta records seq {} but the database ends at {}: the database was rolled back",
-                    meta.last_seq, anchor.last_seq
-                ),
-            );
+        if let Some((seq, problem)) = meta_anchor_problem(conn, key, vault_id, &anchor, meta)? {
+            bad(&mut out, seq, problem);
         }
     }
     Ok(out)
+}
+
+/// Checks the copy of the anchor kept in `vault.meta` against the database's chain. The copy
+/// must be authentic and name a record that is on the chain: ahead of the database, or on a
+/// different record at the same seq, means the database was rolled back (and perhaps written
+/// again since). A copy that names a record already pruned cannot be checked and passes.
+pub fn meta_anchor_problem(
+    conn: &rusqlite::Connection,
+    key: &SubKey,
+    vault_id: &[u8],
+    anchor: &Anchor,
+    meta: &Anchor,
+) -> Result<Option<(i64, String)>, Error> {
+    if !meta.is_authentic(key, vault_id) {
+        return Ok(Some((
+            anchor.first_seq,
+            "the audit anchor copy in vault.meta fails verification".into(),
+        )));
+    }
+    if meta.last_seq > anchor.last_seq {
+        return Ok(Some((
+            anchor.last_seq + 1,
+            format!(
+                "vault.meta records seq {} but the database ends at {}: the database was rolled back",
+                meta.last_seq, anchor.last_seq
+            ),
+        )));
+    }
+    if meta.last_seq < anchor.first_seq {
+        return Ok(None);
+    }
+    let hash: Option<Vec<u8>> = conn
+        .query_row(
+            "SELECT hash FROM audit_log WHERE seq = ?1",
+            params![meta.last_seq],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match hash {
+        Some(h) if hex::encode(&h) == meta.last_hash => Ok(None),
+        // A missing record is reported by the chain walk itself.
+        None => Ok(None),
+        Some(_) => Ok(Some((
+            meta.last_seq,
+            format!(
+                "record {} differs from the one vault.meta recorded: the database was rolled back and written again",
+                meta.last_seq
+            ),
+        ))),
+    }
 }
 
 /// Filters for [`list`].

@@ -69,6 +69,14 @@ pub fn parse_expiry(input: &str, now: Timestamp) -> Result<Timestamp, ParseError
     if let Ok(ts) = input.parse::<Timestamp>() {
         return Ok(ts);
     }
+    // A date and time without an offset is read as UTC rather than losing its time part.
+    if input.contains(['T', ' ']) {
+        if let Ok(dt) = input.parse::<jiff::civil::DateTime>() {
+            if let Ok(ts) = jiff::tz::TimeZone::UTC.to_timestamp(dt) {
+                return Ok(ts);
+            }
+        }
+    }
     if let Ok(date) = input.parse::<jiff::civil::Date>() {
         if let Ok(ts) =
             jiff::tz::TimeZone::UTC.to_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
@@ -110,6 +118,12 @@ mod tests {
         assert_eq!(
             parse_expiry("2027-03-04", now).unwrap().to_string(),
             "2027-03-04T00:00:00Z"
+        );
+        assert_eq!(
+            parse_expiry("2027-01-31T12:30:00", now)
+                .unwrap()
+                .to_string(),
+            "2027-01-31T12:30:00Z"
         );
         assert!(parse_expiry("tomorrow", now).is_err());
     }

@@ -573,6 +573,10 @@ pub struct SecretUpdate {
     pub sensitivity: Vec<(String, bool)>,
     /// Bindings to add or replace: ENV name → field name.
     pub bindings: Vec<(String, String)>,
+    /// Fields to remove (with the bindings to them).
+    pub remove_fields: Vec<String>,
+    /// Bindings to remove, by ENV name.
+    pub unbind: Vec<String>,
     /// A template whose field definitions (sensitivity, kind, hint, default bindings) apply to
     /// the fields present after the update.
     pub template: Option<Template>,
@@ -598,6 +602,12 @@ impl SecretUpdate {
         for (env, field) in &self.bindings {
             check_binding_name(env)?;
             check_field_name(field)?;
+        }
+        for name in &self.remove_fields {
+            check_field_name(name)?;
+        }
+        for env in &self.unbind {
+            check_binding_name(env)?;
         }
         if let Some(Some(notes)) = &self.notes {
             if notes.len() > MAX_NOTES_LEN {
@@ -627,7 +637,35 @@ impl SecretUpdate {
     ) -> Result<(), InputError> {
         let mut new_values: Vec<(String, SecretValue)> = std::mem::take(&mut self.fields);
         if let Some(v) = self.value.take() {
+            // A bare value on a secret that has other fields would quietly add a `value` field
+            // next to them; the caller must name the field instead.
+            if !fields.is_empty() && !fields.iter().any(|f| f.name == VALUE_FIELD) {
+                let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+                return Err(InputError::Fields(format!(
+                    "the secret has fields {}; set one with --field NAME=-",
+                    names.join(", ")
+                )));
+            }
             new_values.insert(0, (VALUE_FIELD.to_owned(), v));
+        }
+        for name in &self.remove_fields {
+            let before = fields.len();
+            fields.retain(|f| &f.name != name);
+            if fields.len() == before {
+                return Err(InputError::Fields(format!(
+                    "there is no field {} to remove",
+                    shown(name)
+                )));
+            }
+            bindings.retain(|_, field| field != name);
+        }
+        for env in &self.unbind {
+            if bindings.remove(env).is_none() {
+                return Err(InputError::Fields(format!(
+                    "there is no binding {}",
+                    shown(env)
+                )));
+            }
         }
         for (name, value) in new_values {
             match fields.iter_mut().find(|f| f.name == name) {
@@ -658,6 +696,11 @@ impl SecretUpdate {
         }
         for (env, field) in &self.bindings {
             bindings.insert(env.clone(), field.clone());
+        }
+        if fields.is_empty() {
+            return Err(InputError::Fields(
+                "a secret needs at least one field; delete the secret instead".into(),
+            ));
         }
         if fields.len() > MAX_FIELDS {
             return Err(InputError::Fields(format!(

@@ -23,33 +23,48 @@ pub struct Cli {
 pub struct Global {
     /// Use the vault in DIR (default: $SECRETCTL_HOME, else ~/.secretctl).
     #[arg(
-        long,
+        long = "vault-dir",
         global = true,
         value_name = "DIR",
-        env = "SECRETCTL_HOME",
-        hide_env_values = true,
         help_heading = "Global options"
     )]
-    pub vault_dir: Option<PathBuf>,
-    /// Read the master password from FILE (first line).
+    vault_dir_arg: Option<PathBuf>,
+    /// Read the master password from FILE; one trailing newline is ignored (default:
+    /// $SECRETCTL_PASSWORD_FILE).
     #[arg(
-        long,
+        long = "password-file",
         global = true,
         value_name = "FILE",
-        env = "SECRETCTL_PASSWORD_FILE",
-        help_heading = "Global options",
-        hide_env_values = true
+        help_heading = "Global options"
     )]
-    pub password_file: Option<PathBuf>,
+    password_file_arg: Option<PathBuf>,
+}
+
+/// An environment variable that is set and not empty (an empty one counts as unset).
+fn env_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
 }
 
 impl Global {
     pub fn vault_dir(&self) -> VaultDir {
-        let dir = self.vault_dir.clone().unwrap_or_else(|| {
-            let home = std::env::var_os("HOME").unwrap_or_else(|| ".".into());
-            PathBuf::from(home).join(".secretctl")
-        });
+        let dir = self
+            .vault_dir_arg
+            .clone()
+            .or_else(|| env_path("SECRETCTL_HOME"))
+            .unwrap_or_else(|| {
+                env_path("HOME")
+                    .unwrap_or_else(|| PathBuf::from("."))
+                    .join(".secretctl")
+            });
         VaultDir::new(dir)
+    }
+
+    pub fn password_file(&self) -> Option<PathBuf> {
+        self.password_file_arg
+            .clone()
+            .or_else(|| env_path("SECRETCTL_PASSWORD_FILE"))
     }
 }
 
@@ -75,8 +90,8 @@ pub enum Command {
     Version(VersionArgs),
     /// Print a shell completion script.
     Completion(CompletionArgs),
-    /// Print the manual page (roff).
-    Man,
+    /// Print the manual page (roff), or write one page per command into a directory.
+    Man(ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -99,6 +114,12 @@ pub struct SetArgs {
     /// Bind environment variable ENV to field FIELD for `run`.
     #[arg(long = "binding", value_name = "ENV=FIELD")]
     pub bindings: Vec<String>,
+    /// Remove field NAME (and the bindings to it).
+    #[arg(long = "remove-field", value_name = "NAME")]
+    pub remove_fields: Vec<String>,
+    /// Remove the binding of environment variable ENV.
+    #[arg(long = "unbind", value_name = "ENV")]
+    pub unbind: Vec<String>,
     /// Apply TEMPLATE's field definitions and bindings.
     #[arg(long, value_name = "TEMPLATE", value_parser = ["login", "database", "api", "ssh"])]
     pub template: Option<String>,
@@ -194,8 +215,8 @@ pub struct AuditFilterArgs {
     /// Show records from the last DURATION only.
     #[arg(long, value_name = "DURATION")]
     pub since: Option<String>,
-    /// Show records of ACTION only (set, get, list, delete, ...).
-    #[arg(long, value_name = "ACTION")]
+    /// Show records of ACTION only.
+    #[arg(long, value_name = "ACTION", value_parser = secretctl_core::audit::Action::NAMES)]
     pub action: Option<String>,
     /// Show records from SOURCE only.
     #[arg(long, value_name = "SOURCE", value_parser = ["cli", "mcp", "desktop", "agent"])]
@@ -243,6 +264,9 @@ pub struct AuditPruneArgs {
     /// Remove records older than DURATION (e.g. 90d).
     #[arg(long, value_name = "DURATION")]
     pub older_than: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -263,6 +287,13 @@ pub struct VersionArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write secretctl.1 and a page per subcommand into DIR instead of printing.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

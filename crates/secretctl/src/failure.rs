@@ -75,13 +75,21 @@ pub fn clap_exit(e: clap::Error) -> ExitCode {
             ExitCode::from(EXIT_USAGE)
         }
         _ => {
+            // clap explains over several lines (what is wrong, which arguments, a tip, usage);
+            // keep what explains and drop the usage block, on one line.
             let rendered = e.render().to_string();
-            let first = rendered
+            let parts: Vec<&str> = rendered
                 .lines()
-                .next()
-                .unwrap_or("invalid arguments")
-                .trim_start_matches("error: ");
-            crate::io::error_line(&format!("{first} (see `secretctl --help`)"));
+                .map(str::trim)
+                .filter(|l| {
+                    !l.is_empty()
+                        && !l.starts_with("Usage:")
+                        && !l.starts_with("For more information")
+                })
+                .collect();
+            let text = parts.join(" ");
+            let text = text.trim_start_matches("error: ");
+            crate::io::error_line(&format!("{text} (see `secretctl --help`)"));
             ExitCode::from(EXIT_USAGE)
         }
     }

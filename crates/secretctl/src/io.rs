@@ -57,10 +57,23 @@ pub fn prompt_hidden(prompt: &str) -> Result<zeroize::Zeroizing<Vec<u8>>> {
     Ok(zeroize::Zeroizing::new(text.into_bytes()))
 }
 
-/// Asks a yes/no question on the terminal; anything but y/yes is no.
+/// Asks a yes/no question on the terminal (never stdin, which may carry data); anything but
+/// y/yes is no.
 pub fn confirm(question: &str) -> Result<bool> {
-    let answer = rpassword::prompt_password(format!("{question} [y/N] "))
-        .map_err(|e| Failure::failed(format!("cannot read from the terminal: {e}")))?;
+    use std::io::BufRead;
+    let fail = |e: std::io::Error| Failure::failed(format!("cannot read from the terminal: {e}"));
+    let mut tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .map_err(fail)?;
+    write!(tty, "{question} [y/N] ")
+        .and_then(|()| tty.flush())
+        .map_err(fail)?;
+    let mut answer = String::new();
+    std::io::BufReader::new(tty)
+        .read_line(&mut answer)
+        .map_err(fail)?;
     Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES"))
 }
 

@@ -19,6 +19,8 @@ fn main() -> ExitCode {
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
         io::error_line(&format!("internal error{place}; please report it"));
+        // Exit at once with a code of SPEC §4.1 rather than unwinding to Rust's 101.
+        std::process::exit(i32::from(failure::EXIT_FAILED));
     }));
     if let Err(e) = secretctl_core::hardening::harden_process() {
         io::error_line(&format!("cannot harden the process: {e}"));

@@ -22,7 +22,12 @@ fn no_source() -> Failure {
 fn from_file(path: &std::path::Path) -> Result<Passphrase> {
     let file = std::fs::File::open(path)
         .map_err(|e| Failure::auth(format!("cannot read password file {}: {e}", path.display())))?;
-    let mut bytes = io::read_bounded(file, 4096, "the password file")?;
+    let mut bytes = io::read_bounded(file, 4096, "the password file").map_err(|_| {
+        Failure::auth(format!(
+            "password file {} is unreadable or larger than 4096 bytes",
+            path.display()
+        ))
+    })?;
     io::strip_one_newline(&mut bytes);
     Ok(Passphrase::new(bytes))
 }
@@ -32,7 +37,8 @@ fn configured(file: &Option<PathBuf>) -> Result<Option<Passphrase>> {
     if let Some(path) = file {
         return from_file(path).map(Some);
     }
-    match std::env::var_os(ENV_PASSWORD) {
+    // An empty variable is treated as unset: no master password is empty.
+    match std::env::var_os(ENV_PASSWORD).filter(|v| !v.is_empty()) {
         Some(v) => Ok(Some(Passphrase::new(
             std::os::unix::ffi::OsStringExt::into_vec(v),
         ))),
@@ -42,7 +48,7 @@ fn configured(file: &Option<PathBuf>) -> Result<Option<Passphrase>> {
 
 /// The master password of an existing vault.
 pub fn current(global: &Global) -> Result<Passphrase> {
-    if let Some(p) = configured(&global.password_file)? {
+    if let Some(p) = configured(&global.password_file())? {
         return Ok(p);
     }
     if !io::have_tty() {
@@ -58,7 +64,7 @@ pub fn new_password(
     global: &Global,
 ) -> Result<Passphrase> {
     let configured = if allow_configured {
-        configured(&global.password_file)?
+        configured(&global.password_file())?
     } else {
         match file {
             Some(path) => Some(from_file(path)?),

@@ -61,3 +61,25 @@ fn completion_into_a_closed_pipe_does_not_panic() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn man_output_dir_writes_a_page_per_subcommand() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = secretctl(&["man", "--output-dir", dir.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    for page in ["secretctl.1", "secretctl-set.1", "secretctl-audit-verify.1"] {
+        let text = std::fs::read_to_string(dir.path().join(page)).unwrap();
+        assert!(text.contains(".TH"), "{page} is not a manual page");
+    }
+    let set = std::fs::read_to_string(dir.path().join("secretctl-set.1")).unwrap();
+    assert!(set.contains("keep\\-value"), "subcommand flags are documented");
+}
+
+#[test]
+fn usage_errors_name_the_missing_argument_on_one_line() {
+    let out = secretctl(&["get"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("<KEY>"), "{err}");
+}

@@ -380,7 +380,10 @@ impl Vault {
             if dir.salt().symlink_metadata().is_ok() {
                 return Err(Error::Damaged {
                     path: db,
-                    reason: "it is missing although vault.salt exists".into(),
+                    reason: "it is missing although vault.salt exists (an interrupted `init`, or \
+                             a removed database); restore it from a backup, or remove vault.salt \
+                             and vault.meta to start over"
+                        .into(),
                 });
             }
             return Err(Error::NoVault(dir.root().to_owned()));
@@ -732,16 +735,22 @@ impl Session {
     /// after a commit, or two writers racing) is harmless; one that fails to write is reported
     /// by `audit verify` as lagging, never as tampering.
     fn copy_anchor_to_meta(&mut self, anchor: Anchor) {
-        let newer = self
-            .vault
-            .meta
-            .audit_anchor
-            .as_ref()
-            .is_none_or(|a| a.last_seq < anchor.last_seq || a.first_seq != anchor.first_seq);
-        if newer {
-            self.vault.meta.audit_anchor = Some(anchor);
-            let _ = files::write_atomic(&self.vault.dir.meta(), &meta_json(&self.vault.meta));
+        // Never overwrite evidence: a copy that fails its MAC or is not on this database's
+        // chain stays as it is, so that `audit verify` keeps reporting the rollback.
+        if let Some(current) = read_meta_anchor(&self.vault.dir) {
+            let consistent = audit::meta_anchor_problem(
+                &self.vault.conn,
+                &self.keys.audit,
+                &self.keys.vault_id,
+                &anchor,
+                &current,
+            );
+            if !matches!(consistent, Ok(None)) {
+                return;
+            }
         }
+        self.vault.meta.audit_anchor = Some(anchor);
+        let _ = files::write_atomic(&self.vault.dir.meta(), &meta_json(&self.vault.meta));
     }
 
     fn fold_failed_unlocks(&mut self) -> Result<()> {

@@ -77,6 +77,13 @@ pub fn run(g: &Global, cmd: AuditCommand) -> Result<()> {
                 .unwrap_or(jiff::Timestamp::MIN);
             let mut session = password::unlock(g)?;
             let pruned = session.audit_prune(cutoff, Source::Cli)?;
+            if a.json {
+                return io::out_json(&serde_json::json!({
+                    "pruned": pruned.count,
+                    "last_pruned_seq": pruned.last_pruned_seq,
+                    "cutoff": cutoff.to_string(),
+                }));
+            }
             io::outln(&format!(
                 "pruned {} audit records older than {cutoff}",
                 pruned.count
@@ -165,7 +172,9 @@ fn to_csv(rows: &[(Record, Option<String>)]) -> Result<Vec<u8>> {
     for (r, name) in rows {
         let fields = [
             r.seq.to_string(),
-            time_of(r),
+            jiff::Timestamp::from_millisecond(r.timestamp_ms)
+                .map(|t| t.to_string())
+                .unwrap_or_else(|_| r.timestamp_ms.to_string()),
             r.action.clone(),
             r.source.clone(),
             r.success.to_string(),

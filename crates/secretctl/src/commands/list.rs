@@ -38,6 +38,7 @@ pub fn run(g: &Global, a: ListArgs) -> Result<()> {
                 m.remove("url");
                 m.insert("has_notes".into(), s.meta.notes.is_some().into());
                 m.insert("has_url".into(), s.meta.url.is_some().into());
+                m.insert("field_count".into(), s.field_count.into());
                 m.into()
             })
             .collect();
@@ -52,8 +53,8 @@ pub fn run(g: &Global, a: ListArgs) -> Result<()> {
             .unwrap_or(4)
             .max(4);
         text.push_str(&format!(
-            "{:width$}  {:24}  {:20}  {}\n",
-            "NAME", "TAGS", "EXPIRES", "UPDATED"
+            "{:width$}  {:6}  {:24}  {:20}  {}\n",
+            "NAME", "FIELDS", "TAGS", "EXPIRES", "UPDATED"
         ));
         for s in &secrets {
             let tags = if s.meta.tags.is_empty() {
@@ -62,8 +63,9 @@ pub fn run(g: &Global, a: ListArgs) -> Result<()> {
                 s.meta.tags.join(",")
             };
             text.push_str(&format!(
-                "{:width$}  {:24}  {:20}  {}\n",
+                "{:width$}  {:6}  {:24}  {:20}  {}\n",
                 s.name.as_str(),
+                s.field_count,
                 tags,
                 time_or_dash(s.meta.expires_at),
                 time_or_dash(s.meta.updated_at)

@@ -26,7 +26,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Password(a) => password::run(g, a),
         Command::Version(a) => version::run(a),
         Command::Completion(a) => completion::run(a),
-        Command::Man => completion::man(),
+        Command::Man(a) => completion::man(a),
     }
     .map(|()| ExitCode::SUCCESS)
 }

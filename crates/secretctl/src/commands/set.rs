@@ -51,12 +51,19 @@ pub fn run(g: &Global, a: SetArgs) -> Result<()> {
         sensitivity,
         bindings,
         template,
+        remove_fields: a.remove_fields,
+        unbind: a.unbind,
         ..Default::default()
     };
     update.validate()?;
     update.fields = read_fields(&a.fields, &update, a.keep_newline)?;
     update.validate()?;
-    let reads_default_value = !a.keep_value && a.fields.is_empty() && template.is_none();
+    let changes_structure = !update.remove_fields.is_empty()
+        || !update.unbind.is_empty()
+        || !update.bindings.is_empty()
+        || !update.sensitivity.is_empty();
+    let reads_default_value =
+        !a.keep_value && a.fields.is_empty() && template.is_none() && !changes_structure;
     if reads_default_value || a.from_file.is_some() {
         update.value = Some(read_value(&a.key, a.from_file.as_deref(), a.keep_newline)?);
     }
