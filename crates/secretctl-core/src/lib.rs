@@ -8,5 +8,6 @@ pub mod crypto;
 pub mod duration;
 pub mod hardening;
 pub mod pattern;
+pub mod redact;
 pub mod secret;
 pub mod vault;
