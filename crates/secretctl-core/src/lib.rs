@@ -10,4 +10,5 @@ pub mod hardening;
 pub mod pattern;
 pub mod redact;
 pub mod secret;
+pub mod transfer;
 pub mod vault;
