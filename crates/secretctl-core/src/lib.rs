@@ -2,13 +2,17 @@
 //! (CLI, MCP server, session agent, desktop app) shares. Synchronous; no CLI, async runtime or GUI
 //! dependency lives here (SPEC §2).
 #![deny(missing_docs)]
+// `unsafe` is denied everywhere; only `runner::sys` (pre-exec and signal hooks) allows it.
 
 pub mod audit;
 pub mod crypto;
 pub mod duration;
+pub mod environment;
 pub mod hardening;
 pub mod pattern;
+pub mod policy;
 pub mod redact;
+pub mod runner;
 pub mod secret;
 pub mod transfer;
 pub mod vault;

@@ -1299,6 +1299,17 @@ fn json_escape(text: &str, style: JsonStyle, sink: &mut dyn FnMut(&[u8])) {
     utf8.zeroize();
 }
 
+/// The redactor as the runner's output filter: one owned stream per output stream.
+impl crate::runner::OutputFilter for OwnedStreamRedactor {
+    fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
+        OwnedStreamRedactor::push(self, chunk, out);
+    }
+
+    fn finish(&mut self, out: &mut Vec<u8>) {
+        OwnedStreamRedactor::finish(self, out);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -157,11 +157,11 @@ impl std::fmt::Display for KeyName {
 pub struct SecretValue(SecretSlice<u8>);
 
 impl SecretValue {
-    /// Wraps bytes after checking the size limit (empty values are refused).
+    /// Wraps bytes after checking the size limit. An empty value is valid (an imported
+    /// `KEY=`); the CLI's `set` refuses one as a likely accident.
     pub fn new(bytes: Vec<u8>) -> Result<SecretValue, InputError> {
         let value = SecretValue(SecretSlice::from(bytes));
         match value.len() {
-            0 => Err(InputError::EmptyValue),
             n if n > MAX_VALUE_LEN => Err(InputError::ValueTooLarge { len: n }),
             _ => Ok(value),
         }
@@ -586,6 +586,8 @@ pub struct SecretUpdate {
     pub url: Option<Option<String>>,
     /// New tags (replacing the old ones), or `Some(vec![])` to clear them.
     pub tags: Option<Vec<String>>,
+    /// Tags to add to the current ones (after `tags`).
+    pub add_tags: Vec<String>,
     /// New expiry, or `Some(None)` to clear it.
     pub expires_at: Option<Option<Timestamp>>,
 }
@@ -620,6 +622,7 @@ impl SecretUpdate {
         if let Some(tags) = &self.tags {
             validate_tags(tags)?;
         }
+        validate_tags(&self.add_tags)?;
         Ok(())
     }
 }
@@ -820,9 +823,6 @@ mod tests {
             SecretValue::new(vec![0; MAX_VALUE_LEN + 1]),
             Err(InputError::ValueTooLarge { .. })
         ));
-        assert!(matches!(
-            SecretValue::new(vec![]),
-            Err(InputError::EmptyValue)
-        ));
+        assert!(SecretValue::new(vec![]).unwrap().is_empty());
     }
 }

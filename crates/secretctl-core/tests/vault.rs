@@ -397,7 +397,10 @@ fn a_rolled_back_database_stays_detected_after_more_writes() {
     let mut s = unlock(&dir, PW).unwrap();
     for round in 0..6 {
         let report = s.audit_verify(Source::Cli).unwrap();
-        assert!(!report.is_ok(), "rollback not reported after {round} more writes");
+        assert!(
+            !report.is_ok(),
+            "rollback not reported after {round} more writes"
+        );
         s.list(&ListFilter::default(), Source::Cli).unwrap();
     }
 }
@@ -440,5 +443,8 @@ fn fields_can_be_removed_and_a_bare_value_does_not_join_them() {
     .unwrap();
     let got = s.get(&k, Source::Cli).unwrap();
     assert_eq!(got.fields.len(), 1);
-    assert!(got.bindings.is_empty(), "the binding to a removed field goes too");
+    assert!(
+        got.bindings.is_empty(),
+        "the binding to a removed field goes too"
+    );
 }

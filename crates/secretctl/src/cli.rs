@@ -80,6 +80,16 @@ pub enum Command {
     List(ListArgs),
     /// Delete a secret.
     Delete(DeleteArgs),
+    /// Run a command with secrets in its environment; its output is redacted.
+    Run(RunArgs),
+    /// Copy stdin to stdout with the values of the selected secrets redacted.
+    Redact(RedactArgs),
+    /// Write secrets in plaintext as env, JSON, YAML or shell.
+    Export(ExportArgs),
+    /// Import secrets from an env, JSON or YAML file, all or nothing.
+    Import(ImportArgs),
+    /// Render a template whose {{ secretctl://KEY[/FIELD] }} references become values.
+    Inject(InjectArgs),
     /// Inspect, verify, export or prune the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -189,6 +199,108 @@ pub struct DeleteArgs {
     /// Delete without asking for confirmation.
     #[arg(short, long)]
     pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Inject the secrets matching PATTERN (a key or a glob; repeatable).
+    #[arg(short = 'k', long = "key", value_name = "PATTERN")]
+    pub keys: Vec<String>,
+    /// Also inject the variables of FILE, whose values may be secretctl:// references.
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Option<PathBuf>,
+    /// Put PREFIX in front of every derived variable name.
+    #[arg(long, value_name = "PREFIX")]
+    pub env_prefix: Option<String>,
+    /// Map keys through the env_aliases entry ALIAS of the policy file.
+    #[arg(long = "env", value_name = "ALIAS")]
+    pub env_alias: Option<String>,
+    /// Stop the command after DURATION (TERM to its process group, KILL 5 s later).
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Pass the command's output through without redaction.
+    #[arg(long)]
+    pub no_sanitize: bool,
+    /// The command and its arguments (after --).
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct RedactArgs {
+    /// Redact the values of the secrets matching PATTERN (repeatable).
+    #[arg(short = 'k', long = "key", value_name = "PATTERN", required = true)]
+    pub keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    Env,
+    Json,
+    Yaml,
+    Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Export the secrets matching PATTERN (repeatable; default: all).
+    #[arg(short = 'k', long = "key", value_name = "PATTERN")]
+    pub keys: Vec<String>,
+    /// Write FORMAT.
+    #[arg(long, value_name = "FORMAT", default_value = "env")]
+    pub format: ExportFormat,
+    /// Write to FILE (created 0600) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace FILE if it exists.
+    #[arg(long, requires = "output")]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ImportFormat {
+    Env,
+    Json,
+    Yaml,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnConflict {
+    Skip,
+    Overwrite,
+    Error,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Read secrets from FILE.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Read FORMAT (default: from the file name; .env otherwise).
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<ImportFormat>,
+    /// Handle a key that exists already by POLICY.
+    #[arg(long, value_name = "POLICY", default_value = "error")]
+    pub on_conflict: OnConflict,
+    /// Show what would happen, conflicts included, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Tag every imported secret with TAG (repeatable).
+    #[arg(long, value_name = "TAG")]
+    pub tag: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InjectArgs {
+    /// Read the template from FILE.
+    #[arg(short = 'i', long = "in-file", value_name = "FILE")]
+    pub input: PathBuf,
+    /// Write to FILE (created 0600) instead of stdout.
+    #[arg(short, long = "out-file", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace FILE if it exists.
+    #[arg(long, requires = "output")]
+    pub force: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -72,7 +72,10 @@ fn man_output_dir_writes_a_page_per_subcommand() {
         assert!(text.contains(".TH"), "{page} is not a manual page");
     }
     let set = std::fs::read_to_string(dir.path().join("secretctl-set.1")).unwrap();
-    assert!(set.contains("keep\\-value"), "subcommand flags are documented");
+    assert!(
+        set.contains("keep\\-value"),
+        "subcommand flags are documented"
+    );
 }
 
 #[test]

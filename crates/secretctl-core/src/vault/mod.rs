@@ -93,6 +93,9 @@ pub enum Error {
     /// A literal key that does not exist, or a glob that matches nothing (SPEC §5.2).
     #[error("no secret matches '{0}'")]
     NoMatch(String),
+    /// An import met keys that exist already, with `--on-conflict error`.
+    #[error("these keys exist already: {0}; choose --on-conflict skip or overwrite")]
+    Conflict(String),
     /// `audit prune` refuses to prune a chain that does not verify.
     #[error("the audit log does not verify (first bad record {0}); refusing to prune it")]
     AuditBroken(i64),
@@ -177,6 +180,7 @@ impl Error {
             | Error::Busy
             | Error::NotFound(_)
             | Error::NoMatch(_)
+            | Error::Conflict(_)
             | Error::AuditBroken(_)
             | Error::Io { .. }
             | Error::Sql { .. } => ErrorClass::Failed,
@@ -602,6 +606,30 @@ pub struct ListFilter {
     pub expiring_before: Option<Timestamp>,
 }
 
+/// What to do when an imported key exists already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnConflict {
+    /// Keep the stored secret.
+    Skip,
+    /// Replace its value (its other fields, metadata and tags stay).
+    Overwrite,
+    /// Refuse the whole import.
+    Error,
+}
+
+/// What an import did, or would do.
+#[derive(Debug, Clone, Default)]
+pub struct ImportPlan {
+    /// New secrets.
+    pub created: Vec<KeyName>,
+    /// Existing secrets whose value was replaced.
+    pub overwritten: Vec<KeyName>,
+    /// Existing secrets left alone.
+    pub skipped: Vec<KeyName>,
+    /// Every key that existed already.
+    pub conflicts: Vec<KeyName>,
+}
+
 /// What [`Session::set`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SetOutcome {
@@ -823,82 +851,66 @@ impl Session {
         source: Source,
     ) -> Result<SetOutcome> {
         let db = self.vault.dir.db();
-        self.audited(Action::Set, Some(name.as_str()), source, |conn, keys, detail| {
-            update.validate()?;
-            let now_ms = now().as_millisecond();
-            let (id, mut fields, mut bindings, outcome) = match find_row(conn, &db, keys, name)? {
-                Some(row) => {
-                    let fields = decrypt_fields(&db, keys, &row, name.as_str())?;
-                    let bindings = decrypt_bindings(&db, keys, &row, name.as_str())?;
-                    (row.id, fields, bindings, SetOutcome::Updated)
+        self.audited(
+            Action::Set,
+            Some(name.as_str()),
+            source,
+            |conn, keys, detail| {
+                let outcome = write_secret(conn, &db, keys, name, &mut update)?;
+                detail.insert("created".into(), (outcome == SetOutcome::Created).into());
+                Ok(outcome)
+            },
+        )
+    }
+
+    /// Imports secrets in one transaction: all or nothing. A key that exists already is handled
+    /// by `on_conflict`; with `dry_run` nothing is written and the plan is returned.
+    pub fn import(
+        &mut self,
+        items: Vec<(KeyName, SecretValue)>,
+        on_conflict: OnConflict,
+        tags: &[String],
+        dry_run: bool,
+        source: Source,
+    ) -> Result<ImportPlan> {
+        let db = self.vault.dir.db();
+        crate::secret::validate_tags(tags)?;
+        self.audited(Action::Import, None, source, |conn, keys, detail| {
+            let mut plan = ImportPlan::default();
+            for (name, _) in &items {
+                if find_row(conn, &db, keys, name)?.is_some() {
+                    plan.conflicts.push(name.clone());
                 }
-                None => {
-                    if update.value.is_none() && update.fields.is_empty() {
-                        return Err(Error::ValueRequired(name.clone()));
-                    }
-                    let id = *new_uuid().as_bytes();
-                    (id, Vec::new(), Bindings::new(), SetOutcome::Created)
+            }
+            if on_conflict == OnConflict::Error && !plan.conflicts.is_empty() {
+                let names: Vec<&str> = plan.conflicts.iter().map(KeyName::as_str).collect();
+                return Err(Error::Conflict(names.join(", ")));
+            }
+            for (name, value) in items {
+                let exists = plan.conflicts.contains(&name);
+                if exists && on_conflict == OnConflict::Skip {
+                    plan.skipped.push(name);
+                    continue;
                 }
-            };
-            update.apply_fields(&mut fields, &mut bindings)?;
-            let (value_blob, fields_blob, bindings_blob) = if stored::is_plain(&fields, &bindings) {
-                (keys.seal(&id, "encrypted_value", fields[0].value.expose_bytes()), None, None)
-            } else {
-                let json = stored::encode_fields(&fields);
-                let bindings_blob = (!bindings.is_empty())
-                    .then(|| keys.seal(&id, "encrypted_bindings", &stored::encode_bindings(&bindings)));
-                (
-                    keys.seal(&id, "encrypted_value", b""),
-                    Some(keys.seal(&id, "encrypted_fields", &json)),
-                    bindings_blob,
-                )
-            };
-            let id_text = uuid::Uuid::from_bytes(id).to_string();
-            let sql = |e| Error::sql(&db, e);
-            if outcome == SetOutcome::Created {
-                conn.execute(
-                    "INSERT INTO secrets (id, key_hash, encrypted_key, encrypted_value, encrypted_fields,
-                                          encrypted_bindings, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-                    params![
-                        id_text,
-                        keys.name_index(name).to_vec(),
-                        keys.seal(&id, "encrypted_key", name.as_str().as_bytes()),
-                        value_blob,
-                        fields_blob,
-                        bindings_blob,
-                        now_ms
-                    ],
-                )
-                .map_err(sql)?;
-            } else {
-                conn.execute(
-                    "UPDATE secrets SET encrypted_value = ?1, encrypted_fields = ?2,
-                                        encrypted_bindings = ?3, updated_at = ?4 WHERE id = ?5",
-                    params![value_blob, fields_blob, bindings_blob, now_ms, id_text],
-                )
-                .map_err(sql)?;
+                if !dry_run {
+                    let mut update = SecretUpdate {
+                        value: Some(value),
+                        add_tags: tags.to_vec(),
+                        ..Default::default()
+                    };
+                    write_secret(conn, &db, keys, &name, &mut update)?;
+                }
+                if exists {
+                    plan.overwritten.push(name);
+                } else {
+                    plan.created.push(name);
+                }
             }
-            let exec = |column: &str, value: &dyn rusqlite::ToSql| {
-                conn.execute(&format!("UPDATE secrets SET {column} = ?1 WHERE id = ?2"), params![value, id_text])
-                    .map(drop)
-                    .map_err(sql)
-            };
-            if let Some(notes) = &update.notes {
-                exec("encrypted_notes", &notes.as_ref().map(|n| keys.seal(&id, "encrypted_notes", n.as_bytes())))?;
-            }
-            if let Some(url) = &update.url {
-                exec("encrypted_url", &url.as_ref().map(|u| keys.seal(&id, "encrypted_url", u.as_bytes())))?;
-            }
-            if let Some(tags) = &update.tags {
-                exec("tags", &serde_json::to_string(tags).expect("tags serialise"))?;
-            }
-            if let Some(expires) = &update.expires_at {
-                exec("expires_at", &expires.map(|t| t.as_millisecond()))?;
-            }
-            detail.insert("created".into(), (outcome == SetOutcome::Created).into());
-            detail.insert("fields".into(), fields.len().into());
-            Ok(outcome)
+            detail.insert("dry_run".into(), dry_run.into());
+            detail.insert("created".into(), plan.created.len().into());
+            detail.insert("overwritten".into(), plan.overwritten.len().into());
+            detail.insert("skipped".into(), plan.skipped.len().into());
+            Ok(plan)
         })
     }
 
@@ -974,28 +986,43 @@ impl Session {
 
     /// Reads every secret matching `patterns`, sorted by name, as one audited operation
     /// (`action` says why: run, export, inject, redact). Each pattern must match something.
-    /// The record names a single key in `key_hash`, or lists the HMACs of several in `detail`.
     pub fn select(
         &mut self,
         patterns: &[Pattern],
         action: Action,
         source: Source,
-        mut extra: serde_json::Map<String, serde_json::Value>,
+        extra: serde_json::Map<String, serde_json::Value>,
     ) -> Result<Vec<Secret>> {
+        self.fetch(patterns, &[], action, source, extra)
+            .map(|(found, _)| found)
+    }
+
+    /// Like [`select`](Session::select), plus `optional` exact names that may be missing (the
+    /// references of an env file or template), all in one audited operation. The record names
+    /// a single key in `key_hash`, or lists the HMACs of all keys read in `detail`.
+    pub fn fetch(
+        &mut self,
+        patterns: &[Pattern],
+        optional: &[KeyName],
+        action: Action,
+        source: Source,
+        mut extra: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(Vec<Secret>, Vec<Option<Secret>>)> {
         let db = self.vault.dir.db();
-        let literal_only = match patterns {
-            [Pattern::Literal(k)] => Some(k.clone()),
+        let single = match (patterns, optional) {
+            ([Pattern::Literal(k)], []) => Some(k.clone()),
             _ => None,
         };
-        let audit_key = literal_only.as_ref().map(|k| k.as_str().to_owned());
+        let audit_key = single.as_ref().map(|k| k.as_str().to_owned());
         self.audited(
             action,
             audit_key.as_deref(),
             source,
             |conn, keys, detail| {
-                let mut names: Vec<KeyName> = Vec::new();
-                if let Some(k) = &literal_only {
-                    names.push(k.clone());
+                let names: Vec<KeyName> = if let Some(k) = &single {
+                    vec![k.clone()]
+                } else if patterns.is_empty() {
+                    Vec::new()
                 } else {
                     let mut all = Vec::new();
                     for (id_text, mut row) in all_rows(conn, &db)? {
@@ -1004,34 +1031,45 @@ impl Session {
                         })?;
                         all.push(decrypt_name(&db, keys, &row, &id_text)?);
                     }
-                    for p in patterns {
-                        if !all.iter().any(|n| p.matches(n)) {
-                            return Err(Error::NoMatch(p.as_str().to_owned()));
-                        }
+                    if let Some(p) = patterns.iter().find(|p| !all.iter().any(|n| p.matches(n))) {
+                        return Err(Error::NoMatch(p.as_str().to_owned()));
                     }
-                    names = all
+                    let mut names: Vec<KeyName> = all
                         .into_iter()
                         .filter(|n| patterns.iter().any(|p| p.matches(n)))
                         .collect();
                     names.sort();
-                }
-                let mut secrets = Vec::with_capacity(names.len());
+                    names
+                };
+                let mut found = Vec::with_capacity(names.len());
                 for name in &names {
-                    secrets.push(read_secret(conn, &db, keys, name).map_err(|e| match e {
+                    found.push(read_secret(conn, &db, keys, name).map_err(|e| match e {
                         Error::NotFound(n) => Error::NoMatch(n.to_string()),
                         e => e,
                     })?);
                 }
+                let mut optional_found = Vec::with_capacity(optional.len());
+                for name in optional {
+                    optional_found.push(match read_secret(conn, &db, keys, name) {
+                        Ok(s) => Some(s),
+                        Err(Error::NotFound(_)) => None,
+                        Err(e) => return Err(e),
+                    });
+                }
                 detail.append(&mut extra);
-                detail.insert("keys".into(), names.len().into());
-                if literal_only.is_none() {
-                    let hashes: Vec<serde_json::Value> = names
+                let read: Vec<&Secret> = found
+                    .iter()
+                    .chain(optional_found.iter().flatten())
+                    .collect();
+                detail.insert("keys".into(), read.len().into());
+                if single.is_none() {
+                    let hashes: Vec<serde_json::Value> = read
                         .iter()
-                        .map(|n| hex::encode(audit::name_hash(&keys.audit, n.as_str())).into())
+                        .map(|s| hex::encode(audit::name_hash(&keys.audit, s.name.as_str())).into())
                         .collect();
                     detail.insert("key_hashes".into(), hashes.into());
                 }
-                Ok(secrets)
+                Ok((found, optional_found))
             },
         )
     }
@@ -1238,6 +1276,122 @@ fn decrypt_name(db: &Path, keys: &Keys, row: &Row, id_text: &str) -> Result<KeyN
         .ok()
         .and_then(|s| KeyName::parse(s).ok())
         .ok_or_else(|| damaged_secret(db, &what))
+}
+
+/// Creates or updates one secret inside the caller's transaction.
+fn write_secret(
+    conn: &Connection,
+    db: &Path,
+    keys: &Keys,
+    name: &KeyName,
+    update: &mut SecretUpdate,
+) -> Result<SetOutcome> {
+    update.validate()?;
+    let now_ms = now().as_millisecond();
+    let mut current_tags: Vec<String> = Vec::new();
+    let (id, mut fields, mut bindings, outcome) = match find_row(conn, db, keys, name)? {
+        Some(row) => {
+            let fields = decrypt_fields(db, keys, &row, name.as_str())?;
+            let bindings = decrypt_bindings(db, keys, &row, name.as_str())?;
+            current_tags = decrypt_meta(db, keys, &row, name.as_str())?.tags;
+            (row.id, fields, bindings, SetOutcome::Updated)
+        }
+        None => {
+            if update.value.is_none() && update.fields.is_empty() {
+                return Err(Error::ValueRequired(name.clone()));
+            }
+            let id = *new_uuid().as_bytes();
+            (id, Vec::new(), Bindings::new(), SetOutcome::Created)
+        }
+    };
+    update.apply_fields(&mut fields, &mut bindings)?;
+    let (value_blob, fields_blob, bindings_blob) = if stored::is_plain(&fields, &bindings) {
+        (
+            keys.seal(&id, "encrypted_value", fields[0].value.expose_bytes()),
+            None,
+            None,
+        )
+    } else {
+        let json = stored::encode_fields(&fields);
+        let bindings_blob = (!bindings.is_empty()).then(|| {
+            keys.seal(
+                &id,
+                "encrypted_bindings",
+                &stored::encode_bindings(&bindings),
+            )
+        });
+        (
+            keys.seal(&id, "encrypted_value", b""),
+            Some(keys.seal(&id, "encrypted_fields", &json)),
+            bindings_blob,
+        )
+    };
+    let id_text = uuid::Uuid::from_bytes(id).to_string();
+    let sql = |e| Error::sql(db, e);
+    if outcome == SetOutcome::Created {
+        conn.execute(
+            "INSERT INTO secrets (id, key_hash, encrypted_key, encrypted_value, encrypted_fields,
+                                  encrypted_bindings, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+            params![
+                id_text,
+                keys.name_index(name).to_vec(),
+                keys.seal(&id, "encrypted_key", name.as_str().as_bytes()),
+                value_blob,
+                fields_blob,
+                bindings_blob,
+                now_ms
+            ],
+        )
+        .map_err(sql)?;
+    } else {
+        conn.execute(
+            "UPDATE secrets SET encrypted_value = ?1, encrypted_fields = ?2,
+                                encrypted_bindings = ?3, updated_at = ?4 WHERE id = ?5",
+            params![value_blob, fields_blob, bindings_blob, now_ms, id_text],
+        )
+        .map_err(sql)?;
+    }
+    let exec = |column: &str, value: &dyn rusqlite::ToSql| {
+        conn.execute(
+            &format!("UPDATE secrets SET {column} = ?1 WHERE id = ?2"),
+            params![value, id_text],
+        )
+        .map(drop)
+        .map_err(sql)
+    };
+    if let Some(notes) = &update.notes {
+        exec(
+            "encrypted_notes",
+            &notes
+                .as_ref()
+                .map(|n| keys.seal(&id, "encrypted_notes", n.as_bytes())),
+        )?;
+    }
+    if let Some(url) = &update.url {
+        exec(
+            "encrypted_url",
+            &url.as_ref()
+                .map(|u| keys.seal(&id, "encrypted_url", u.as_bytes())),
+        )?;
+    }
+    if update.tags.is_some() || !update.add_tags.is_empty() {
+        let mut tags = update.tags.clone().unwrap_or(current_tags);
+        for tag in &update.add_tags {
+            if !tags.contains(tag) {
+                tags.push(tag.clone());
+            }
+        }
+        crate::secret::validate_tags(&tags)?;
+        exec(
+            "tags",
+            &serde_json::to_string(&tags).expect("tags serialise"),
+        )?;
+    }
+    if let Some(expires) = &update.expires_at {
+        exec("expires_at", &expires.map(|t| t.as_millisecond()))?;
+    }
+    Ok(outcome)
 }
 
 fn read_secret(conn: &Connection, db: &Path, keys: &Keys, name: &KeyName) -> Result<Secret> {

@@ -3,10 +3,15 @@
 mod audit;
 mod completion;
 mod delete;
+mod export;
 mod get;
+mod import;
 mod init;
+mod inject;
 mod list;
 mod password;
+mod redact;
+mod run;
 mod set;
 mod version;
 
@@ -22,6 +27,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Get(a) => get::run(g, a),
         Command::List(a) => list::run(g, a),
         Command::Delete(a) => delete::run(g, a),
+        Command::Run(a) => return run::run(g, a),
+        Command::Redact(a) => redact::run(g, a),
+        Command::Export(a) => export::run(g, a),
+        Command::Import(a) => import::run(g, a),
+        Command::Inject(a) => inject::run(g, a),
         Command::Audit(a) => audit::run(g, a),
         Command::Password(a) => password::run(g, a),
         Command::Version(a) => version::run(a),
@@ -60,4 +70,18 @@ fn meta_json(
 
 fn parse_key(input: &str) -> Result<secretctl_core::secret::KeyName> {
     Ok(secretctl_core::secret::KeyName::parse(input)?)
+}
+
+fn parse_patterns(args: &[String]) -> Result<Vec<secretctl_core::pattern::Pattern>> {
+    args.iter()
+        .map(|p| Ok(secretctl_core::pattern::Pattern::parse(p)?))
+        .collect()
+}
+
+/// The patterns given, or every key (`**`) when none.
+fn patterns_or_all(args: &[String]) -> Result<Vec<secretctl_core::pattern::Pattern>> {
+    if args.is_empty() {
+        return parse_patterns(&["**".to_owned()]);
+    }
+    parse_patterns(args)
 }

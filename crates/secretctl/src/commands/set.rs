@@ -107,7 +107,7 @@ fn read_fields(
             if io::stdin_is_terminal() {
                 let mut typed = io::prompt_hidden(&format!("Value for field {name}: "))?.to_vec();
                 io::strip_one_newline(&mut typed);
-                SecretValue::new(typed)?
+                nonempty(typed)?
             } else {
                 if stdin_used {
                     return Err(Failure::usage(
@@ -120,7 +120,7 @@ fn read_fields(
                 if !keep_newline {
                     io::strip_one_newline(&mut bytes);
                 }
-                SecretValue::new(bytes)?
+                nonempty(bytes)?
             }
         } else {
             let declared_plain = update.sensitivity.iter().any(|(n, s)| n == name && !s)
@@ -135,7 +135,7 @@ fn read_fields(
                      history; pass --field {name}=- to type or pipe it (or --plain {name} if it is not secret)"
                 )));
             }
-            SecretValue::new(value.as_bytes().to_vec())?
+            nonempty(value.as_bytes().to_vec())?
         };
         fields.push((name.to_owned(), value));
     }
@@ -151,11 +151,7 @@ fn read_value(
         let file = std::fs::File::open(path)
             .map_err(|e| Failure::failed(format!("cannot read {}: {e}", path.display())))?;
         // A file is stored byte for byte.
-        return Ok(SecretValue::new(io::read_bounded(
-            file,
-            MAX_VALUE_LEN,
-            "the value",
-        )?)?);
+        return nonempty(io::read_bounded(file, MAX_VALUE_LEN, "the value")?);
     }
     let mut bytes = if io::stdin_is_terminal() {
         io::prompt_hidden(&format!("Value for {key}: "))?.to_vec()
@@ -164,6 +160,15 @@ fn read_value(
     };
     if !keep_newline {
         io::strip_one_newline(&mut bytes);
+    }
+    nonempty(bytes)
+}
+
+/// A value for `set`: an empty one (a forgotten pipe, an empty file) is refused as a likely
+/// accident; imports may still carry empty values.
+fn nonempty(bytes: Vec<u8>) -> Result<SecretValue> {
+    if bytes.is_empty() {
+        return Err(secretctl_core::secret::InputError::EmptyValue.into());
     }
     Ok(SecretValue::new(bytes)?)
 }

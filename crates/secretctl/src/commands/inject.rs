@@ -1,0 +1,89 @@
+//! `secretctl inject`: render `{{ secretctl://KEY[/FIELD] }}` references (SPEC §5.4).
+
+use crate::cli::{Global, InjectArgs};
+use crate::failure::{Failure, Result};
+use crate::{io, password};
+use secretctl_core::audit::{Action, Source};
+use secretctl_core::secret::{KeyName, Secret};
+use secretctl_core::transfer::{self, InjectError, Reference};
+use zeroize::Zeroizing;
+
+pub fn run(g: &Global, a: InjectArgs) -> Result<()> {
+    let shown = a.input.display().to_string();
+    let file = std::fs::File::open(&a.input)
+        .map_err(|e| Failure::failed(format!("cannot read {shown}: {e}")))?;
+    let bytes = io::read_bounded(file, 16 * 1024 * 1024, &shown)?;
+    let template = String::from_utf8(bytes)
+        .map_err(|_| Failure::usage(format!("{shown} is not UTF-8 text")))?;
+    let references =
+        transfer::references(&template).map_err(|e| Failure::usage(format!("{shown}: {e}")))?;
+    let names = candidate_names(&references);
+    let mut session = password::unlock(g)?;
+    let (_, found) = session.fetch(
+        &[],
+        &names,
+        Action::Inject,
+        Source::Cli,
+        serde_json::Map::new(),
+    )?;
+    let secrets: Vec<Secret> = found.into_iter().flatten().collect();
+    let mut resolve =
+        |r: &Reference| -> Result<Zeroizing<Vec<u8>>, String> { resolve(&secrets, r) };
+    let rendered = transfer::render_template(&template, &mut resolve).map_err(|e| match e {
+        InjectError::Resolve {
+            reference,
+            line,
+            column,
+            error,
+        } => Failure::failed(format!(
+            "{shown}:{line}:{column}: secretctl://{}: {error}",
+            reference.path
+        )),
+        other => Failure::usage(format!("{shown}: {other}")),
+    })?;
+    match &a.output {
+        Some(path) => io::write_private_file(path, &rendered, a.force),
+        None => io::out(&rendered),
+    }
+}
+
+/// Every key a reference might name: the whole path, and the path without its last segment.
+pub fn candidate_names(references: &[Reference]) -> Vec<KeyName> {
+    let mut names: Vec<KeyName> = Vec::new();
+    for r in references {
+        for (key, _) in r.candidates() {
+            if let Ok(name) = KeyName::parse(&key) {
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+        }
+    }
+    names
+}
+
+/// The value a reference stands for: the whole path as a plain secret's key, else the last
+/// segment as a field of the secret named by the rest.
+pub fn resolve(secrets: &[Secret], r: &Reference) -> Result<Zeroizing<Vec<u8>>, String> {
+    for (key, field) in r.candidates() {
+        let Some(secret) = secrets.iter().find(|s| s.name.as_str() == key) else {
+            continue;
+        };
+        let value = match field.as_deref() {
+            Some(f) => {
+                &secret
+                    .field(f)
+                    .ok_or_else(|| format!("secret '{key}' has no field '{f}'"))?
+                    .value
+            }
+            None if secret.is_plain() => &secret.fields[0].value,
+            None => {
+                return Err(format!(
+                    "secret '{key}' has several fields; name one as secretctl://{key}/FIELD"
+                ));
+            }
+        };
+        return Ok(Zeroizing::new(value.expose_bytes().to_vec()));
+    }
+    Err("no such secret".into())
+}

@@ -1,0 +1,221 @@
+//! `secretctl run`: a command with secrets in its environment and its output redacted
+//! (SPEC §5.1, §5.2, §6). The command runs directly, never through a shell.
+
+use super::inject::{candidate_names, resolve};
+use crate::cli::{Global, RunArgs};
+use crate::failure::{EXIT_USAGE, Failure, Result};
+use crate::{io, password};
+use secretctl_core::audit::{Action, Source};
+use secretctl_core::environment;
+use secretctl_core::pattern::Pattern;
+use secretctl_core::policy::{AliasRule, Policy};
+use secretctl_core::redact::Redactor;
+use secretctl_core::runner::{self, OutputFilter, PassThrough, RunOptions, Sink};
+use secretctl_core::secret::{KeyName, Secret};
+use secretctl_core::transfer::{self, EnvValue, Reference};
+use std::process::ExitCode;
+use std::sync::Arc;
+use zeroize::Zeroizing;
+
+/// Secrets expiring within this window get a warning.
+const EXPIRY_WARNING: jiff::SignedDuration = jiff::SignedDuration::from_hours(7 * 24);
+
+pub fn run(g: &Global, a: RunArgs) -> Result<ExitCode> {
+    if a.keys.is_empty() && a.env_file.is_none() {
+        return Err(Failure::usage(
+            "nothing to inject: give -k PATTERN or --env-file FILE",
+        ));
+    }
+    if let Some(prefix) = &a.env_prefix {
+        environment::check_prefix(prefix)?;
+    }
+    let timeout = a
+        .timeout
+        .as_deref()
+        .map(secretctl_core::duration::parse_duration)
+        .transpose()?;
+    let aliases = match &a.env_alias {
+        Some(name) => Some(load_aliases(g, name)?),
+        None => None,
+    };
+    let patterns = a
+        .keys
+        .iter()
+        .map(|k| Pattern::parse(&alias_pattern(aliases.as_deref(), k)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let env_file = match &a.env_file {
+        Some(path) => read_env_file(path)?,
+        None => Vec::new(),
+    };
+    let references: Vec<Reference> = env_file
+        .iter()
+        .filter_map(|(_, v)| match v {
+            EnvValue::Reference(r) => Some(vec![r.clone()]),
+            EnvValue::Template(t) => transfer::references(t).ok(),
+            EnvValue::Literal(_) => None,
+        })
+        .flatten()
+        .collect();
+
+    let mut detail = serde_json::Map::new();
+    detail.insert(
+        "command".into(),
+        a.command[0].to_string_lossy().into_owned().into(),
+    );
+    let mut session = password::unlock(g)?;
+    let (mut secrets, referenced) = session.fetch(
+        &patterns,
+        &candidate_names(&references),
+        Action::Run,
+        Source::Cli,
+        detail,
+    )?;
+    // Keys and values are in memory now; the vault and its keys are not needed while the
+    // command runs (which may be for hours).
+    drop(session);
+    if let Some(rules) = &aliases {
+        for s in &mut secrets {
+            if let Some(shown) = rules.iter().find_map(|r| r.unmap(s.name.as_str())) {
+                s.name = KeyName::parse(&shown)?;
+            }
+        }
+    }
+    let referenced: Vec<Secret> = referenced.into_iter().flatten().collect();
+    check_expiry(secrets.iter().chain(&referenced))?;
+
+    let vars = environment::build(&secrets, a.env_prefix.as_deref())
+        .map_err(|e| Failure::usage(e.to_string()))?;
+    let mut extra_env: Vec<(String, Zeroizing<Vec<u8>>)> = Vec::with_capacity(vars.len());
+    // Only sensitive values are redacted: a host name or a port is not a secret, and
+    // redacting it would mangle ordinary output.
+    let mut redact_values: Vec<(String, Zeroizing<Vec<u8>>)> = Vec::new();
+    for v in &vars {
+        let value = Zeroizing::new(v.value.expose_bytes().to_vec());
+        if v.sensitive {
+            redact_values.push((v.name.clone(), value.clone()));
+        }
+        extra_env.push((v.name.clone(), value));
+    }
+    for (name, value) in &env_file {
+        environment::check_env_name(name)
+            .map_err(|e| Failure::usage(format!("--env-file: {e}")))?;
+        if extra_env.iter().any(|(n, _)| n == name) {
+            return Err(Failure::usage(format!(
+                "{name} is set both by -k and by --env-file"
+            )));
+        }
+        let mut resolver = |r: &Reference| resolve(&referenced, r);
+        let bytes = value
+            .resolve(&mut resolver)
+            .map_err(|e| Failure::failed(format!("--env-file: {name}: {e}")))?;
+        if !matches!(value, EnvValue::Literal(_)) {
+            redact_values.push((name.clone(), bytes.clone()));
+        }
+        extra_env.push((name.clone(), bytes));
+    }
+
+    let redactor = Arc::new(Redactor::new(
+        redact_values
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_slice())),
+    ));
+    drop(redact_values);
+    let sanitize = !a.no_sanitize;
+    let make_filter = move || -> Box<dyn OutputFilter> {
+        if sanitize {
+            Box::new(redactor.stream_owned())
+        } else {
+            Box::new(PassThrough)
+        }
+    };
+    let mut command = runner::Command::new(a.command[0].clone());
+    command.args.extend(a.command[1..].iter().cloned());
+    let opts = RunOptions {
+        extra_env,
+        timeout,
+        pty: io::stdout_is_terminal(),
+        forward_signals: true,
+        ..RunOptions::cli()
+    };
+    let outcome = runner::run(
+        &command,
+        &opts,
+        Sink::stream(std::io::stdout()),
+        Sink::stream(std::io::stderr()),
+        &make_filter,
+    )
+    .map_err(|e| match e {
+        runner::RunError::EnvName { .. } | runner::RunError::DuplicateEnv { .. } => {
+            Failure::new(EXIT_USAGE, e.to_string())
+        }
+        e => Failure::failed(e.to_string()),
+    })?;
+    match outcome.status {
+        runner::Status::NotFound => io::error_line(&format!(
+            "{}: command not found",
+            secretctl_core::secret::shown(&a.command[0].to_string_lossy())
+        )),
+        runner::Status::NotExecutable => io::error_line(&format!(
+            "{}: not executable",
+            secretctl_core::secret::shown(&a.command[0].to_string_lossy())
+        )),
+        runner::Status::TimedOut => io::error_line("the command timed out and was stopped"),
+        _ => {}
+    }
+    Ok(ExitCode::from(outcome.status.exit_code()))
+}
+
+fn load_aliases(g: &Global, name: &str) -> Result<Vec<AliasRule>> {
+    let path = g.vault_dir().policy();
+    let policy = Policy::load(&path).map_err(|e| Failure::failed(format!("--env {name}: {e}")))?;
+    policy
+        .alias(name)
+        .map(<[AliasRule]>::to_vec)
+        .ok_or_else(|| {
+            Failure::usage(format!(
+                "--env {name}: {} has no env_aliases entry '{name}'",
+                path.display()
+            ))
+        })
+}
+
+/// Rewrites a `-k` pattern through the alias rules: `db/*` under `db/* → db/prod/*` reads
+/// `db/prod/*` (the variables keep the names of the keys asked for).
+fn alias_pattern(rules: Option<&[AliasRule]>, pattern: &str) -> String {
+    rules
+        .and_then(|rules| rules.iter().find_map(|r| r.map(pattern)))
+        .unwrap_or_else(|| pattern.to_owned())
+}
+
+fn read_env_file(path: &std::path::Path) -> Result<Vec<(String, EnvValue)>> {
+    let shown = path.display().to_string();
+    let file = std::fs::File::open(path)
+        .map_err(|e| Failure::failed(format!("cannot read {shown}: {e}")))?;
+    let bytes = Zeroizing::new(io::read_bounded(file, 1024 * 1024, &shown)?);
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| Failure::usage(format!("{shown} is not UTF-8 text")))?;
+    transfer::parse_env_file_with_refs(text).map_err(|e| Failure::usage(format!("{shown}: {e}")))
+}
+
+/// Expired secrets are refused; those expiring within 7 days get a warning (SPEC §5.1).
+fn check_expiry<'a>(secrets: impl Iterator<Item = &'a Secret>) -> Result<()> {
+    let now = jiff::Timestamp::now();
+    for s in secrets {
+        let Some(expires) = s.meta.expires_at else {
+            continue;
+        };
+        if expires <= now {
+            return Err(Failure::failed(format!(
+                "secret '{}' expired at {expires}; renew it with `secretctl set` or change --expires",
+                s.name
+            )));
+        }
+        if expires.duration_since(now) < EXPIRY_WARNING {
+            io::error_line(&format!(
+                "warning: secret '{}' expires at {expires}",
+                s.name
+            ));
+        }
+    }
+    Ok(())
+}
