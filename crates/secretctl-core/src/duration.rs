@@ -9,8 +9,19 @@ use std::time::Duration;
 #[error("invalid {what} '{input}': {expected}")]
 pub struct ParseError {
     what: &'static str,
+    /// As [`shown`] returns it.
     input: String,
     expected: &'static str,
+}
+
+/// The input as an error shows it: at most 64 characters, escaped, so that a hostile argument
+/// cannot add lines or escape sequences to the one error line.
+fn shown(input: &str) -> String {
+    input
+        .chars()
+        .take(64)
+        .flat_map(char::escape_debug)
+        .collect()
 }
 
 const DURATION_FORMS: &str = "use a number with a unit s, m, h, d or w, such as 30s, 15m, 8h, 30d";
@@ -20,7 +31,7 @@ const DURATION_FORMS: &str = "use a number with a unit s, m, h, d or w, such as 
 pub fn parse_duration(input: &str) -> Result<Duration, ParseError> {
     let err = || ParseError {
         what: "duration",
-        input: input.chars().take(64).collect(),
+        input: shown(input),
         expected: DURATION_FORMS,
     };
     let mut total: u64 = 0;
@@ -62,7 +73,7 @@ pub fn parse_expiry(input: &str, now: Timestamp) -> Result<Timestamp, ParseError
             .checked_add(jiff::SignedDuration::from_secs(secs))
             .map_err(|_| ParseError {
                 what: "expiry",
-                input: input.chars().take(64).collect(),
+                input: shown(input),
                 expected: "the date is out of range",
             });
     }
@@ -86,7 +97,7 @@ pub fn parse_expiry(input: &str, now: Timestamp) -> Result<Timestamp, ParseError
     }
     Err(ParseError {
         what: "expiry",
-        input: input.chars().take(64).collect(),
+        input: shown(input),
         expected: "use a duration such as 30d, a date such as 2027-01-31, or an RFC 3339 time",
     })
 }

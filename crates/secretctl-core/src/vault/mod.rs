@@ -419,6 +419,13 @@ impl Vault {
             });
         }
 
+        // SQLite would quietly turn an empty file into a new, empty database.
+        if std::fs::metadata(&db).map_err(|e| Error::io(&db, e))?.len() == 0 {
+            return Err(Error::Damaged {
+                path: db,
+                reason: "it is empty".into(),
+            });
+        }
         let mut conn = connect(&db)?;
         if !schema::has_metadata_table(&conn).map_err(|e| Error::sql(&db, e))? {
             return Err(Error::Damaged {
@@ -1131,15 +1138,20 @@ impl Session {
         .map_err(|e| Error::audit(&db, e))?;
         let ok = report.is_ok();
         let first_bad = report.first_bad_seq;
-        self.audited(Action::AuditVerify, None, source, |_, _, detail| {
+        let logged = self.audited(Action::AuditVerify, None, source, |_, _, detail| {
             detail.insert("records".into(), report.records.into());
             detail.insert("ok".into(), ok.into());
             if let Some(seq) = first_bad {
                 detail.insert("first_bad_seq".into(), seq.into());
             }
             Ok(())
-        })?;
-        Ok(report)
+        });
+        match logged {
+            // A record planted at the next seq makes the append fail; the broken chain is the
+            // finding to report, not the failed append.
+            Err(_) if !ok => Ok(report),
+            other => other.map(|()| report),
+        }
     }
 
     /// Lists audit records; `names` maps each key hash to a current key name where known.
@@ -1190,11 +1202,13 @@ impl Session {
     /// the checkpoint (count, last pruned seq and hash), so the chain still verifies.
     pub fn audit_prune(&mut self, cutoff: Timestamp, source: Source) -> Result<audit::Pruned> {
         let db = self.vault.dir.db();
+        // Against vault.meta's anchor too: pruning a rolled-back database would move the start
+        // of the chain past the record vault.meta names, and with it the evidence.
         let report = audit::verify(
             &self.vault.conn,
             &self.keys.audit,
             &self.keys.vault_id,
-            None,
+            read_meta_anchor(&self.vault.dir).as_ref(),
         )
         .map_err(|e| Error::audit(&db, e))?;
         if let Some(seq) = report.first_bad_seq {
