@@ -448,3 +448,87 @@ fn fields_can_be_removed_and_a_bare_value_does_not_join_them() {
         "the binding to a removed field goes too"
     );
 }
+
+fn sql(dir: &VaultDir, statement: &str) {
+    let conn = rusqlite::Connection::open(dir.db()).unwrap();
+    conn.execute_batch(statement).unwrap();
+}
+
+/// A vault of schema version 1 (no row MACs) migrates on open and gets its MACs at the next
+/// unlock; after that, a row whose MAC is removed is damaged rather than re-sealed.
+#[test]
+fn a_version_1_vault_migrates_and_gets_row_macs_at_unlock() {
+    let (_tmp, dir) = new_vault();
+    let mut s = unlock(&dir, PW).unwrap();
+    s.set(
+        &key("old"),
+        SecretUpdate {
+            value: value(b"from version 1"),
+            tags: Some(vec!["legacy".into()]),
+            ..Default::default()
+        },
+        Source::Cli,
+    )
+    .unwrap();
+    drop(s);
+    // Turn it back into what version 1 wrote.
+    sql(
+        &dir,
+        "ALTER TABLE secrets DROP COLUMN row_mac; DELETE FROM metadata WHERE key = 'row_macs';
+         PRAGMA user_version = 1;",
+    );
+    let mut s = unlock(&dir, PW).unwrap();
+    let got = s.get(&key("old"), Source::Cli).unwrap();
+    assert_eq!(got.fields[0].value.expose_bytes(), b"from version 1");
+    assert_eq!(got.meta.tags, ["legacy"]);
+    drop(s);
+    sql(&dir, "UPDATE secrets SET row_mac = NULL");
+    let mut s = unlock(&dir, PW).unwrap();
+    let err = s
+        .get(&key("old"), Source::Cli)
+        .err()
+        .expect("a row without its MAC");
+    assert_eq!(err.class(), ErrorClass::Vault, "{err}");
+}
+
+#[test]
+fn edited_plaintext_columns_and_nulled_blobs_are_caught() {
+    let edits = [
+        "UPDATE secrets SET tags = '[\"other\"]'",
+        "UPDATE secrets SET expires_at = 1",
+        "UPDATE secrets SET updated_at = updated_at + 1",
+        "UPDATE secrets SET encrypted_notes = NULL",
+        "UPDATE secrets SET encrypted_fields = NULL",
+        "UPDATE secrets SET encrypted_bindings = NULL",
+    ];
+    for edit in edits {
+        let (_tmp, dir) = new_vault();
+        let mut s = unlock(&dir, PW).unwrap();
+        let field = |n: &str| (n.to_owned(), SecretValue::new(b"v".to_vec()).unwrap());
+        s.set(
+            &key("db"),
+            SecretUpdate {
+                fields: vec![field("host"), field("password")],
+                bindings: vec![("PGPASSWORD".into(), "password".into())],
+                notes: Some(Some("n".into())),
+                tags: Some(vec!["prod".into()]),
+                ..Default::default()
+            },
+            Source::Cli,
+        )
+        .unwrap();
+        drop(s);
+        sql(&dir, edit);
+        let mut s = unlock(&dir, PW).unwrap();
+        let err = s.get(&key("db"), Source::Cli).err();
+        assert!(
+            err.as_ref().is_some_and(|e| e.class() == ErrorClass::Vault),
+            "{edit}: {:?}",
+            err.map(|e| e.to_string())
+        );
+        assert!(
+            s.list(&ListFilter::default(), Source::Cli).is_err(),
+            "{edit}: list"
+        );
+    }
+}

@@ -190,12 +190,10 @@ fn flipped_byte_in_fields_or_bindings_fails_the_secret() {
     }
 }
 
-/// Known bug: with `encrypted_fields` set to NULL, a multi-field secret reads as a plain secret
-/// with an empty value — `get` prints nothing and exits 0, `run` would inject an empty value.
-/// Empty plain values are legitimate (an imported `KEY=`), so the fix is a format decision:
-/// seal the multi-field form's `encrypted_value` under its own associated data.
+/// Regression: with `encrypted_fields` set to NULL, a multi-field secret read as a plain secret
+/// with an empty value (`get` printed nothing and exited 0). Each row now carries a MAC over
+/// every column, NULLs included.
 #[test]
-#[ignore = "known bug: a stripped encrypted_fields reads as an empty plain secret"]
 fn multi_field_secret_stripped_of_its_fields_is_not_read_as_an_empty_value() {
     let (v, id) = database_secret();
     v.sql(&format!(

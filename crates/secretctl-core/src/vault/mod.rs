@@ -349,6 +349,7 @@ impl Vault {
                 ("kdf", kdf_json),
                 ("wrapped_dek", wrapped),
                 ("created_at", created.to_string().into_bytes()),
+                (ROW_MACS_FLAG, b"1".to_vec()),
             ] {
                 set_meta_row(&tx, &tmp_db, k, &v)?;
             }
@@ -545,6 +546,7 @@ impl Vault {
             Ok(dek) => {
                 let mut session = Session::new(self, dek);
                 session.fold_failed_unlocks()?;
+                session.ensure_row_macs()?;
                 Ok(session)
             }
             Err(_) => {
@@ -570,12 +572,16 @@ fn meta_json(meta: &MetaFile) -> Vec<u8> {
 const AUDIT_INFO: &str = "audit-log-v1";
 const INDEX_INFO: &str = "key-index-v1";
 const POLICY_INFO: &str = "mcp-policy-v1";
+const ROW_INFO: &str = "row-mac-v1";
+/// Metadata flag: every secrets row carries a MAC, so a missing one is tampering.
+const ROW_MACS_FLAG: &str = "row_macs";
 
 /// The keys of an unlocked vault.
 struct Keys {
     dek: Dek,
     audit: SubKey,
     index: SubKey,
+    row: SubKey,
     vault_id: [u8; 16],
 }
 
@@ -601,6 +607,40 @@ impl Keys {
 
     fn name_index(&self, name: &KeyName) -> [u8; 32] {
         self.index.mac(name.as_str().as_bytes())
+    }
+
+    /// The MAC of a whole secrets row: every column, NULLs included, in a fixed length-prefixed
+    /// encoding. Per-blob AEAD cannot see a blob set to NULL or edited plaintext columns (tags,
+    /// expiry, times); this does.
+    fn row_mac(&self, id_text: &str, row: &Row) -> [u8; 32] {
+        fn field(out: &mut Vec<u8>, v: Option<&[u8]>) {
+            match v {
+                None => out.push(0),
+                Some(b) => {
+                    out.push(1);
+                    out.extend_from_slice(&(b.len() as u64).to_be_bytes());
+                    out.extend_from_slice(b);
+                }
+            }
+        }
+        let expires = row.expires_at.map(i64::to_be_bytes);
+        let mut m = Vec::with_capacity(256 + row.encrypted_value.len());
+        m.extend_from_slice(b"secretctl-row-v1");
+        m.extend_from_slice(&self.vault_id);
+        field(&mut m, Some(id_text.as_bytes()));
+        field(&mut m, Some(&row.key_hash));
+        field(&mut m, Some(&row.encrypted_key));
+        field(&mut m, Some(&row.encrypted_value));
+        field(&mut m, row.encrypted_fields.as_deref());
+        field(&mut m, row.encrypted_bindings.as_deref());
+        field(&mut m, row.encrypted_notes.as_deref());
+        field(&mut m, row.encrypted_url.as_deref());
+        field(&mut m, Some(row.tags.as_bytes()));
+        field(&mut m, row.folder_id.as_deref().map(str::as_bytes));
+        field(&mut m, expires.as_ref().map(|b| &b[..]));
+        field(&mut m, Some(&row.created_at.to_be_bytes()));
+        field(&mut m, Some(&row.updated_at.to_be_bytes()));
+        self.row.mac(&m)
     }
 }
 
@@ -649,6 +689,9 @@ pub enum SetOutcome {
 /// A stored secret row, still encrypted.
 struct Row {
     id: [u8; 16],
+    key_hash: Vec<u8>,
+    folder_id: Option<String>,
+    row_mac: Option<Vec<u8>>,
     encrypted_key: Vec<u8>,
     encrypted_value: Vec<u8>,
     encrypted_fields: Option<Vec<u8>>,
@@ -661,7 +704,7 @@ struct Row {
     updated_at: i64,
 }
 
-const SELECT_ROW: &str = "SELECT id, encrypted_key, encrypted_value, encrypted_fields, encrypted_bindings, encrypted_notes, encrypted_url, tags, expires_at, created_at, updated_at FROM secrets";
+const SELECT_ROW: &str = "SELECT id, encrypted_key, encrypted_value, encrypted_fields, encrypted_bindings, encrypted_notes, encrypted_url, tags, expires_at, created_at, updated_at, key_hash, folder_id, row_mac FROM secrets";
 
 fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, Row)> {
     Ok((
@@ -678,6 +721,9 @@ fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, Row)> {
             expires_at: r.get(8)?,
             created_at: r.get(9)?,
             updated_at: r.get(10)?,
+            key_hash: r.get(11)?,
+            folder_id: r.get(12)?,
+            row_mac: r.get(13)?,
         },
     ))
 }
@@ -697,6 +743,7 @@ impl Session {
         let keys = Keys {
             audit: dek.derive(AUDIT_INFO),
             index: dek.derive(INDEX_INFO),
+            row: dek.derive(ROW_INFO),
             vault_id: vault.vault_id,
             dek,
         };
@@ -786,6 +833,46 @@ impl Session {
         }
         self.vault.meta.audit_anchor = Some(anchor);
         let _ = files::write_atomic(&self.vault.dir.meta(), &meta_json(&self.vault.meta));
+    }
+
+    /// Gives every row of a vault made before row MACs its MAC, once, then sets the flag that
+    /// makes a missing MAC an error. Rows are trusted as they are at that moment, as they were
+    /// before.
+    fn ensure_row_macs(&mut self) -> Result<()> {
+        let db = self.vault.dir.db();
+        let flagged: Option<Vec<u8>> = self
+            .vault
+            .conn
+            .query_row(
+                "SELECT value FROM metadata WHERE key = ?1",
+                params![ROW_MACS_FLAG],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| Error::sql(&db, e))?;
+        if flagged.is_some() {
+            return Ok(());
+        }
+        let keys = &self.keys;
+        let tx = self
+            .vault
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| Error::sql(&db, e))?;
+        let ids: Vec<String> = {
+            let mut stmt = tx
+                .prepare("SELECT id FROM secrets")
+                .map_err(|e| Error::sql(&db, e))?;
+            stmt.query_map([], |r| r.get(0))
+                .map_err(|e| Error::sql(&db, e))?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(|e| Error::sql(&db, e))?
+        };
+        for id in &ids {
+            seal_row(&tx, &db, keys, id)?;
+        }
+        set_meta_row(&tx, &db, ROW_MACS_FLAG, b"1")?;
+        tx.commit().map_err(|e| Error::sql(&db, e))
     }
 
     fn fold_failed_unlocks(&mut self) -> Result<()> {
@@ -960,9 +1047,8 @@ impl Session {
         let db = self.vault.dir.db();
         self.audited(Action::List, None, source, |conn, keys, detail| {
             let mut out = Vec::new();
-            for (id_text, mut row) in all_rows(conn, &db)? {
-                row.id = parse_uuid(&id_text)
-                    .ok_or_else(|| damaged_secret(&db, &format!("secret record {id_text}")))?;
+            for (id_text, row) in all_rows(conn, &db)? {
+                let row = checked_row(&db, keys, &id_text, row)?;
                 let name = decrypt_name(&db, keys, &row, &id_text)?;
                 let meta = decrypt_meta(&db, keys, &row, name.as_str())?;
                 if let Some(tag) = &filter.tag {
@@ -1032,10 +1118,8 @@ impl Session {
                     Vec::new()
                 } else {
                     let mut all = Vec::new();
-                    for (id_text, mut row) in all_rows(conn, &db)? {
-                        row.id = parse_uuid(&id_text).ok_or_else(|| {
-                            damaged_secret(&db, &format!("secret record {id_text}"))
-                        })?;
+                    for (id_text, row) in all_rows(conn, &db)? {
+                        let row = checked_row(&db, keys, &id_text, row)?;
                         all.push(decrypt_name(&db, keys, &row, &id_text)?);
                     }
                     if let Some(p) = patterns.iter().find(|p| !all.iter().any(|n| p.matches(n))) {
@@ -1170,11 +1254,10 @@ impl Session {
         self.audited(action, None, source, |conn, keys, detail| {
             let records = audit::list(conn, filter).map_err(|e| Error::audit(&db, e))?;
             let mut names = std::collections::HashMap::new();
-            for (id_text, mut row) in all_rows(conn, &db)? {
-                let Some(id) = parse_uuid(&id_text) else {
+            for (id_text, row) in all_rows(conn, &db)? {
+                let Ok(row) = checked_row(&db, keys, &id_text, row) else {
                     continue;
                 };
-                row.id = id;
                 if let Ok(name) = decrypt_name(&db, keys, &row, &id_text) {
                     names.insert(
                         audit::name_hash(&keys.audit, name.as_str()).to_vec(),
@@ -1268,10 +1351,11 @@ fn find_row(conn: &Connection, db: &Path, keys: &Keys, name: &KeyName) -> Result
         )
         .optional()
         .map_err(|e| Error::sql(db, e))?;
-    let Some((id_text, mut row)) = found else {
+    let Some((id_text, row)) = found else {
         return Ok(None);
     };
-    row.id = parse_uuid(&id_text).ok_or_else(|| damaged_secret(db, name.as_str()))?;
+    let row =
+        checked_row(db, keys, &id_text, row).map_err(|_| damaged_secret(db, name.as_str()))?;
     let stored = keys
         .open(&row.id, "encrypted_key", &row.encrypted_key)
         .ok_or_else(|| damaged_secret(db, name.as_str()))?;
@@ -1279,6 +1363,35 @@ fn find_row(conn: &Connection, db: &Path, keys: &Keys, name: &KeyName) -> Result
         return Err(damaged_secret(db, name.as_str()));
     }
     Ok(Some(row))
+}
+
+/// Parses the row's id and checks its MAC; a row that fails is damaged.
+fn checked_row(db: &Path, keys: &Keys, id_text: &str, mut row: Row) -> Result<Row> {
+    let damaged = || damaged_secret(db, &format!("secret record {id_text}"));
+    row.id = parse_uuid(id_text).ok_or_else(damaged)?;
+    let stored = row.row_mac.as_deref().ok_or_else(damaged)?;
+    if !crypto::constant_time_eq(&keys.row_mac(id_text, &row), stored) {
+        return Err(damaged());
+    }
+    Ok(row)
+}
+
+/// Recomputes and stores the MAC of row `id_text` after a change, inside the caller's
+/// transaction.
+fn seal_row(conn: &Connection, db: &Path, keys: &Keys, id_text: &str) -> Result<()> {
+    let (_, row) = conn
+        .query_row(
+            &format!("{SELECT_ROW} WHERE id = ?1"),
+            params![id_text],
+            read_row,
+        )
+        .map_err(|e| Error::sql(db, e))?;
+    conn.execute(
+        "UPDATE secrets SET row_mac = ?1 WHERE id = ?2",
+        params![keys.row_mac(id_text, &row).to_vec(), id_text],
+    )
+    .map_err(|e| Error::sql(db, e))?;
+    Ok(())
 }
 
 fn decrypt_name(db: &Path, keys: &Keys, row: &Row, id_text: &str) -> Result<KeyName> {
@@ -1405,6 +1518,7 @@ fn write_secret(
     if let Some(expires) = &update.expires_at {
         exec("expires_at", &expires.map(|t| t.as_millisecond()))?;
     }
+    seal_row(conn, db, keys, &id_text)?;
     Ok(outcome)
 }
 
