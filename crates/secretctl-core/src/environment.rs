@@ -31,7 +31,7 @@ pub enum EnvNameError {
     Empty,
     /// Not of the form `[A-Z_][A-Z0-9_]*`.
     #[error(
-        "environment variable name {name:?} is not of the form [A-Z_][A-Z0-9_]* (choose another name with a prefix or an alias)"
+        "environment variable name {name:?} is not of the form [A-Z_][A-Z0-9_]* (rename the key, bind the field to another name, or use --env-prefix)"
     )]
     Malformed {
         /// The name.
@@ -39,7 +39,7 @@ pub enum EnvNameError {
     },
     /// A name that would change how the child runs.
     #[error(
-        "environment variable {name} is refused: it {reason} (choose another name with a prefix or an alias)"
+        "environment variable {name} is refused: it {reason} (bind the field to another name, or use --env-prefix for names derived from keys)"
     )]
     Refused {
         /// The name.

@@ -532,3 +532,47 @@ fn edited_plaintext_columns_and_nulled_blobs_are_caught() {
         );
     }
 }
+
+/// Regression: `import --dry-run` said "would overwrite" for a value the real import refuses
+/// (a bare value on a secret with fields); the dry run now performs the writes and rolls back.
+#[test]
+fn a_dry_run_import_fails_where_the_real_one_would_and_writes_nothing() {
+    use secretctl_core::vault::OnConflict;
+    let (_tmp, dir) = new_vault();
+    let mut s = unlock(&dir, PW).unwrap();
+    let field = |n: &str| (n.to_owned(), SecretValue::new(b"v".to_vec()).unwrap());
+    s.set(
+        &key("db"),
+        SecretUpdate {
+            fields: vec![field("host"), field("password")],
+            ..Default::default()
+        },
+        Source::Cli,
+    )
+    .unwrap();
+    let items = || {
+        vec![
+            (key("fresh"), SecretValue::new(b"x".to_vec()).unwrap()),
+            (key("db"), SecretValue::new(b"y".to_vec()).unwrap()),
+        ]
+    };
+    let dry = s.import(items(), OnConflict::Overwrite, &[], true, Source::Cli);
+    assert!(dry.is_err(), "the dry run must fail like the real import");
+    let ok = s
+        .import(
+            vec![(key("fresh"), SecretValue::new(b"x".to_vec()).unwrap())],
+            OnConflict::Error,
+            &[],
+            true,
+            Source::Cli,
+        )
+        .unwrap();
+    assert_eq!(ok.created, [key("fresh")]);
+    let names: Vec<String> = s
+        .list(&ListFilter::default(), Source::Cli)
+        .unwrap()
+        .into_iter()
+        .map(|x| x.name.to_string())
+        .collect();
+    assert_eq!(names, ["db"], "a dry run writes nothing");
+}

@@ -980,25 +980,33 @@ impl Session {
                 let names: Vec<&str> = plan.conflicts.iter().map(KeyName::as_str).collect();
                 return Err(Error::Conflict(names.join(", ")));
             }
+            // A dry run performs every write and rolls them back, so it fails exactly where the
+            // real import would (a value refused by a secret with fields, too many tags, ...).
+            if dry_run {
+                conn.execute_batch("SAVEPOINT import_dry_run")
+                    .map_err(|e| Error::sql(&db, e))?;
+            }
             for (name, value) in items {
                 let exists = plan.conflicts.contains(&name);
                 if exists && on_conflict == OnConflict::Skip {
                     plan.skipped.push(name);
                     continue;
                 }
-                if !dry_run {
-                    let mut update = SecretUpdate {
-                        value: Some(value),
-                        add_tags: tags.to_vec(),
-                        ..Default::default()
-                    };
-                    write_secret(conn, &db, keys, &name, &mut update)?;
-                }
+                let mut update = SecretUpdate {
+                    value: Some(value),
+                    add_tags: tags.to_vec(),
+                    ..Default::default()
+                };
+                write_secret(conn, &db, keys, &name, &mut update)?;
                 if exists {
                     plan.overwritten.push(name);
                 } else {
                     plan.created.push(name);
                 }
+            }
+            if dry_run {
+                conn.execute_batch("ROLLBACK TO import_dry_run; RELEASE import_dry_run")
+                    .map_err(|e| Error::sql(&db, e))?;
             }
             detail.insert("dry_run".into(), dry_run.into());
             detail.insert("created".into(), plan.created.len().into());

@@ -1,7 +1,9 @@
 //! `secretctl export`: secrets in plaintext as env, JSON, YAML or shell (SPEC §5.3).
 //!
 //! env and shell use the variable names `run` would inject (bindings included); JSON and YAML
-//! keep the key names, so `import` of their output restores the same keys.
+//! keep the key names, so `import` of their output restores plain secrets under the same keys.
+//! A secret with fields is written as one `KEY/FIELD` entry per field; importing that gives one
+//! plain secret per field (sensitivity and bindings are not carried by these formats).
 
 use super::patterns_or_all;
 use crate::cli::{ExportArgs, ExportFormat, Global};
