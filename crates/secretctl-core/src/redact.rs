@@ -1231,8 +1231,8 @@ struct JsonStyle {
     slash: bool,
     /// `<`, `>`, `&`, U+2028 and U+2029 as `\uXXXX` (Go's default).
     html_safe: bool,
-    /// Every non-ASCII character as `\uXXXX`, surrogate pairs beyond the
-    /// BMP (Python's default).
+    /// Every non-ASCII character (and DEL) as `\uXXXX`, surrogate pairs
+    /// beyond the BMP (Python's default).
     ascii_only: bool,
     digits: &'static [u8; 16],
 }
@@ -1287,7 +1287,8 @@ fn json_escape(text: &str, style: JsonStyle, sink: &mut dyn FnMut(&[u8])) {
                     unicode(sink, unit);
                 }
             }
-            c if u32::from(c) < 0x20 || (style.ascii_only && !c.is_ascii()) => {
+            // Python's ASCII-only mode escapes everything outside ' '..='~', DEL included.
+            c if u32::from(c) < 0x20 || (style.ascii_only && (!c.is_ascii() || c == '\u{7f}')) => {
                 let mut units = [0u16; 2];
                 for &unit in c.encode_utf16(&mut units).iter() {
                     unicode(sink, unit);

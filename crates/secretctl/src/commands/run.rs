@@ -111,6 +111,15 @@ pub fn run(g: &Global, a: RunArgs) -> Result<ExitCode> {
         if !matches!(value, EnvValue::Literal(_)) {
             redact_values.push((name.clone(), bytes.clone()));
         }
+        // A template embeds secrets in other text (`postgres://u:{{ … }}@h`): the child may print
+        // a referenced secret on its own, so each one is redacted too, not only the whole value.
+        if let EnvValue::Template(_) = value {
+            for r in value.references() {
+                if let Ok(secret) = resolve(&referenced, &r) {
+                    redact_values.push((name.clone(), secret));
+                }
+            }
+        }
         extra_env.push((name.clone(), bytes));
     }
 
