@@ -4,7 +4,7 @@ use crate::cli::{Global, InjectArgs};
 use crate::failure::{Failure, Result};
 use crate::{io, password};
 use secretctl_core::audit::{Action, Source};
-use secretctl_core::secret::{KeyName, Secret};
+use secretctl_core::secret::{Field, KeyName, Secret};
 use secretctl_core::transfer::{self, InjectError, Reference};
 use zeroize::Zeroizing;
 
@@ -62,28 +62,27 @@ pub fn candidate_names(references: &[Reference]) -> Vec<KeyName> {
     names
 }
 
-/// The value a reference stands for: the whole path as a plain secret's key, else the last
+/// The field a reference stands for: the whole path as a plain secret's key, else the last
 /// segment as a field of the secret named by the rest.
-pub fn resolve(secrets: &[Secret], r: &Reference) -> Result<Zeroizing<Vec<u8>>, String> {
+pub fn resolve_field<'a>(secrets: &'a [Secret], r: &Reference) -> Result<&'a Field, String> {
     for (key, field) in r.candidates() {
         let Some(secret) = secrets.iter().find(|s| s.name.as_str() == key) else {
             continue;
         };
-        let value = match field.as_deref() {
-            Some(f) => {
-                &secret
-                    .field(f)
-                    .ok_or_else(|| format!("secret '{key}' has no field '{f}'"))?
-                    .value
-            }
-            None if secret.is_plain() => &secret.fields[0].value,
-            None => {
-                return Err(format!(
-                    "secret '{key}' has several fields; name one as secretctl://{key}/FIELD"
-                ));
-            }
+        return match field.as_deref() {
+            Some(f) => secret
+                .field(f)
+                .ok_or_else(|| format!("secret '{key}' has no field '{f}'")),
+            None if secret.is_plain() => Ok(&secret.fields[0]),
+            None => Err(format!(
+                "secret '{key}' has several fields; name one as secretctl://{key}/FIELD"
+            )),
         };
-        return Ok(Zeroizing::new(value.expose_bytes().to_vec()));
     }
     Err("no such secret".into())
+}
+
+/// The value a reference stands for (see [`resolve_field`]).
+pub fn resolve(secrets: &[Secret], r: &Reference) -> Result<Zeroizing<Vec<u8>>, String> {
+    resolve_field(secrets, r).map(|f| Zeroizing::new(f.value.expose_bytes().to_vec()))
 }

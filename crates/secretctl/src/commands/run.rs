@@ -1,7 +1,7 @@
 //! `secretctl run`: a command with secrets in its environment and its output redacted
 //! (SPEC §5.1, §5.2, §6). The command runs directly, never through a shell.
 
-use super::inject::{candidate_names, resolve};
+use super::inject::{candidate_names, resolve, resolve_field};
 use crate::cli::{Global, RunArgs};
 use crate::failure::{EXIT_USAGE, Failure, Result};
 use crate::{io, password};
@@ -11,7 +11,7 @@ use secretctl_core::pattern::Pattern;
 use secretctl_core::policy::{AliasRule, Policy};
 use secretctl_core::redact::Redactor;
 use secretctl_core::runner::{self, OutputFilter, PassThrough, RunOptions, Sink};
-use secretctl_core::secret::{KeyName, Secret};
+use secretctl_core::secret::{Field, KeyName, Secret};
 use secretctl_core::transfer::{self, EnvValue, Reference};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -74,8 +74,17 @@ pub fn run(g: &Global, a: RunArgs) -> Result<ExitCode> {
     // command runs (which may be for hours).
     drop(session);
     if let Some(rules) = &aliases {
+        // Only secrets reached through a rewritten pattern take the asked-for name; a secret
+        // selected by its own name keeps it.
         for s in &mut secrets {
-            if let Some(shown) = rules.iter().find_map(|r| r.unmap(s.name.as_str())) {
+            let renamed = a.keys.iter().zip(&patterns).find_map(|(asked, p)| {
+                let rule = rules.iter().find(|r| r.map(asked).is_some())?;
+                if !p.matches(&s.name) {
+                    return None;
+                }
+                rule.unmap(s.name.as_str())
+            });
+            if let Some(shown) = renamed {
                 s.name = KeyName::parse(&shown)?;
             }
         }
@@ -108,21 +117,40 @@ pub fn run(g: &Global, a: RunArgs) -> Result<ExitCode> {
         let bytes = value
             .resolve(&mut resolver)
             .map_err(|e| Failure::failed(format!("--env-file: {name}: {e}")))?;
-        if !matches!(value, EnvValue::Literal(_)) {
+        // As with -k, only sensitive fields are redacted. A template embeds them in other text
+        // (`postgres://u:{{ … }}@h`): the child may print a referenced secret on its own, so
+        // each sensitive part is redacted too, and the whole value when it holds one.
+        let sensitive: Vec<&Field> = value
+            .references()
+            .iter()
+            .filter_map(|r| resolve_field(&referenced, r).ok())
+            .filter(|f| f.sensitive)
+            .collect();
+        if !sensitive.is_empty() {
             redact_values.push((name.clone(), bytes.clone()));
         }
-        // A template embeds secrets in other text (`postgres://u:{{ … }}@h`): the child may print
-        // a referenced secret on its own, so each one is redacted too, not only the whole value.
         if let EnvValue::Template(_) = value {
-            for r in value.references() {
-                if let Ok(secret) = resolve(&referenced, &r) {
-                    redact_values.push((name.clone(), secret));
-                }
+            for f in sensitive {
+                redact_values.push((
+                    name.clone(),
+                    Zeroizing::new(f.value.expose_bytes().to_vec()),
+                ));
             }
         }
         extra_env.push((name.clone(), bytes));
     }
 
+    let pty = io::stdout_is_terminal();
+    if pty {
+        // The pseudo-terminal's line discipline turns `\n` into `\r\n` before we read the
+        // output, so a multi-line value (a private key) arrives in that form.
+        let crlf: Vec<(String, Zeroizing<Vec<u8>>)> = redact_values
+            .iter()
+            .filter(|(_, v)| v.contains(&b'\n'))
+            .map(|(n, v)| (n.clone(), Zeroizing::new(to_crlf(v))))
+            .collect();
+        redact_values.extend(crlf);
+    }
     let redactor = Arc::new(Redactor::new(
         redact_values
             .iter()
@@ -142,7 +170,7 @@ pub fn run(g: &Global, a: RunArgs) -> Result<ExitCode> {
     let opts = RunOptions {
         extra_env,
         timeout,
-        pty: io::stdout_is_terminal(),
+        pty,
         forward_signals: true,
         ..RunOptions::cli()
     };
@@ -227,4 +255,16 @@ fn check_expiry<'a>(secrets: impl Iterator<Item = &'a Secret>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `value` with every `\n` not already preceded by `\r` turned into `\r\n`.
+fn to_crlf(value: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(value.len() + value.len() / 16);
+    for (i, &b) in value.iter().enumerate() {
+        if b == b'\n' && (i == 0 || value[i - 1] != b'\r') {
+            out.push(b'\r');
+        }
+        out.push(b);
+    }
+    out
 }
