@@ -15,6 +15,7 @@
 //! | `BENCH_SECRETS` | 10000 | secrets in the large vault |
 //! | `BENCH_OPS` | 300 | timed `get` and `set` (update) calls on the large vault |
 //! | `BENCH_LIST_RUNS` | 20 | timed `list` calls on the large vault |
+//! | `BENCH_VALUE_BYTES` | 40 | size of each secret value |
 //! | `BENCH_AUDIT` | 100000 | audit records in the small vault before `audit verify` |
 //! | `BENCH_VERIFY_RUNS` | 5 | timed `audit verify` calls |
 //! | `BENCH_DIR` | system temp dir | the disk under test: the secrets vault, and the audit vault while it is verified |
@@ -80,9 +81,11 @@ fn key(i: usize) -> KeyName {
 }
 
 fn value(i: usize, round: usize) -> SecretValue {
-    // 40 bytes, a typical API token.
-    let text = format!("tok_{round:04}_{i:08}_abcdefghijklmnopqrstuvw");
-    must("value", SecretValue::new(text.into_bytes()))
+    // 40 bytes by default, a typical API token; BENCH_VALUE_BYTES pads it (a certificate, a key).
+    let mut text = format!("tok_{round:04}_{i:08}_abcdefghijklmnopqrstuvw").into_bytes();
+    let want = env_usize("BENCH_VALUE_BYTES", 40);
+    text.resize(want.max(text.len()), b'x');
+    must("value", SecretValue::new(text))
 }
 
 fn update(i: usize, round: usize) -> SecretUpdate {
@@ -462,11 +465,9 @@ fn bench_secrets(report: &mut Report, base: &Path, n: usize, ops: usize, list_ru
     let mut creates = Vec::with_capacity(n);
     let fill = Instant::now();
     for i in 0..n {
+        let (name, change) = (key(i), update(i, 0));
         let t = Instant::now();
-        must(
-            "set (create)",
-            session.set(&key(i), update(i, 0), Source::Cli),
-        );
+        must("set (create)", session.set(&name, change, Source::Cli));
         creates.push(t.elapsed());
     }
     let fill = fill.elapsed();
@@ -505,11 +506,9 @@ fn bench_secrets(report: &mut Report, base: &Path, n: usize, ops: usize, list_ru
     let mut sets = Vec::with_capacity(ops);
     for round in 1..=ops {
         let i = rng.below(n);
+        let (name, change) = (key(i), update(i, round));
         let t = Instant::now();
-        must(
-            "set (update)",
-            session.set(&key(i), update(i, round), Source::Cli),
-        );
+        must("set (update)", session.set(&name, change, Source::Cli));
         sets.push(t.elapsed());
     }
     report.add(figure(&format!("set (update value, {n} secrets)"), sets));
