@@ -383,14 +383,25 @@ fn a_binding_to_a_missing_field_is_refused() {
 #[test]
 fn a_rolled_back_database_stays_detected_after_more_writes() {
     let (tmp, dir) = new_vault();
+    let write = |s: &mut Session, n: usize| {
+        s.set(
+            &key(&format!("k{n}")),
+            SecretUpdate {
+                value: value(b"v"),
+                ..Default::default()
+            },
+            Source::Cli,
+        )
+        .unwrap();
+    };
     let mut s = unlock(&dir, PW).unwrap();
-    s.list(&ListFilter::default(), Source::Cli).unwrap();
+    write(&mut s, 0);
     drop(s);
     let old = tmp.path().join("old.db");
     std::fs::copy(dir.db(), &old).unwrap();
     let mut s = unlock(&dir, PW).unwrap();
-    for _ in 0..3 {
-        s.list(&ListFilter::default(), Source::Cli).unwrap();
+    for n in 1..4 {
+        write(&mut s, n);
     }
     drop(s);
     std::fs::copy(&old, dir.db()).unwrap();
@@ -401,6 +412,7 @@ fn a_rolled_back_database_stays_detected_after_more_writes() {
             !report.is_ok(),
             "rollback not reported after {round} more writes"
         );
+        write(&mut s, 10 + round);
         s.list(&ListFilter::default(), Source::Cli).unwrap();
     }
 }

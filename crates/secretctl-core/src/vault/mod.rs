@@ -808,7 +808,11 @@ impl Session {
         )
         .map_err(|e| Error::audit(&db, e))?;
         tx.commit().map_err(|e| Error::sql(&db, e))?;
-        self.copy_anchor_to_meta(anchor);
+        // The copy costs two fsyncs. Reads append records too, but a rollback that removes
+        // only reads hides no change to a secret, so reads leave the copy to the next write.
+        if changes_data(action) {
+            self.copy_anchor_to_meta(anchor);
+        }
         result
     }
 
@@ -1317,6 +1321,20 @@ impl Session {
             Ok(pruned)
         })
     }
+}
+
+/// Whether an operation changes secrets, keys or the log's shape (and so refreshes the anchor
+/// copy in `vault.meta`).
+fn changes_data(action: Action) -> bool {
+    matches!(
+        action,
+        Action::Set
+            | Action::Delete
+            | Action::Import
+            | Action::PasswordChange
+            | Action::AuditPrune
+            | Action::Init
+    )
 }
 
 fn read_meta_anchor(dir: &VaultDir) -> Option<Anchor> {
