@@ -1,9 +1,9 @@
 //! Faults a vault must survive (SPEC §3, §12): processes racing to write, `kill -9` at random
 //! moments, damaged or missing files, unsafe permissions, symlinks, and `init` over a vault.
 
-mod common;
+mod harness;
 
-use common::*;
+use harness::*;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Child, Stdio};

@@ -1,10 +1,10 @@
 //! Hostile and awkward input (SPEC §3.3, §4, §12): binary and oversized values, newline
 //! handling, hostile key names and arguments, wrong or missing passwords, partial updates.
 
-mod common;
+mod harness;
 
 use base64::Engine;
-use common::*;
+use harness::*;
 use std::os::unix::ffi::OsStrExt;
 
 const MIB: usize = 1024 * 1024;

@@ -9,10 +9,10 @@
 //! `forms`), so the check sees exactly what the child printed. Set `REDACTION_SEED` to replay a
 //! run (the seed is printed) and `REDACTION_CASES` to run more than 12 cases.
 
-mod common;
+mod harness;
 
 use base64::Engine as _;
-use common::TestVault;
+use harness::TestVault;
 use std::io::{Read, Write};
 use std::process::Stdio;
 use std::sync::mpsc;
@@ -75,7 +75,7 @@ impl Rng {
     fn new() -> Rng {
         let seed = match std::env::var("REDACTION_SEED") {
             Ok(s) => u64::from_str_radix(s.trim_start_matches("0x"), 16).expect("hex seed"),
-            Err(_) => u64::from_le_bytes(common::random_bytes(8).try_into().unwrap()) | 1,
+            Err(_) => u64::from_le_bytes(harness::random_bytes(8).try_into().unwrap()) | 1,
         };
         eprintln!("redaction: REDACTION_SEED={seed:#x}");
         Rng(seed)
@@ -335,7 +335,7 @@ fn a_value_with_a_nul_byte_is_refused_by_run() {
 fn an_interactive_prompt_flows_through_at_once() {
     let v = TestVault::new();
     v.set("api/token", b"prompt-secret-value-99");
-    let mut cmd = common::command(&v.dir);
+    let mut cmd = harness::command(&v.dir);
     cmd.args([
         "run",
         "-k",
@@ -404,7 +404,7 @@ const REDACT_MARKER: &[u8] = b"[REDACTED:API_TOKEN]";
 
 /// Spawns `secretctl redact -k api/token` on a vault holding [`REDACT_SECRET`].
 fn redact_filter(v: &TestVault) -> std::process::Child {
-    let mut cmd = common::command(&v.dir);
+    let mut cmd = harness::command(&v.dir);
     cmd.args(["redact", "-k", "api/token"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

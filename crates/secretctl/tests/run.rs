@@ -6,9 +6,9 @@
 //! Values are checked without weakening redaction: the child prints them reversed (`rev`), and
 //! prints them plainly too so the test sees the `[REDACTED:NAME]` marker in their place.
 
-mod common;
+mod harness;
 
-use common::{Output, TestVault};
+use harness::{Output, TestVault};
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -252,11 +252,11 @@ fn names_that_change_how_the_child_runs_are_refused() {
 #[test]
 fn secretctl_variables_never_reach_the_child() {
     let v = vault_with(&[("api/token", "tok-env-hygiene-1234")]);
-    let mut cmd = common::command(&v.dir);
+    let mut cmd = harness::command(&v.dir);
     cmd.env("SECRETCTL_EXTRA_SETTING", "extra-should-vanish")
         .env("CANARY_VARIABLE", "canary-kept")
         .args(["run", "-k", "api/token", "--", "env"]);
-    let out = common::run(cmd, None);
+    let out = harness::run(cmd, None);
     let (stdout, stderr) = ran(&out, "run -- env");
     assert_eq!(stderr, "");
     let lines: Vec<&str> = stdout.lines().collect();
@@ -265,7 +265,7 @@ fn secretctl_variables_never_reach_the_child() {
         "SECRETCTL_ variables reached the child:\n{stdout}"
     );
     assert!(
-        !stdout.contains(common::PASSWORD),
+        !stdout.contains(harness::PASSWORD),
         "the master password reached the child"
     );
     assert!(lines.contains(&"CANARY_VARIABLE=canary-kept"), "{stdout}");
@@ -518,7 +518,7 @@ fn signal_is_forwarded(signal: rustix::process::Signal, name: &str) {
         "trap 'exit 42' TERM INT; echo ready; sleep 30 & echo $! > '{}'; wait",
         sleeper.display()
     );
-    let mut cmd = common::command(&v.dir);
+    let mut cmd = harness::command(&v.dir);
     cmd.args(["run", "-k", "api/token", "--", "sh", "-c", &script])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -624,7 +624,7 @@ fn on_a_terminal_the_child_gets_a_pty_and_output_is_still_redacted() {
     cmd.args([
         "-c",
         "import pty, sys; pty.spawn(sys.argv[1:])",
-        common::bin(),
+        harness::bin(),
         "--vault-dir",
     ])
     .arg(&v.dir)
@@ -639,10 +639,10 @@ fn on_a_terminal_the_child_gets_a_pty_and_output_is_still_redacted() {
     ])
     .env_remove("SECRETCTL_HOME")
     .env_remove("SECRETCTL_PASSWORD_FILE")
-    .env("SECRETCTL_PASSWORD", common::PASSWORD)
+    .env("SECRETCTL_PASSWORD", harness::PASSWORD)
     .env("RUST_BACKTRACE", "0")
     .env("NO_COLOR", "1");
-    let out = common::run(cmd, None);
+    let out = harness::run(cmd, None);
     assert_eq!(out.code, Some(0), "stderr: {}", out.stderr);
     let text = String::from_utf8_lossy(&out.stdout).replace('\r', "");
     assert_eq!(
@@ -664,7 +664,7 @@ fn a_multi_line_secret_is_redacted_on_a_terminal_too() {
     cmd.args([
         "-c",
         "import pty, sys; pty.spawn(sys.argv[1:])",
-        common::bin(),
+        harness::bin(),
         "--vault-dir",
     ])
     .arg(&v.dir)
@@ -679,9 +679,9 @@ fn a_multi_line_secret_is_redacted_on_a_terminal_too() {
     ])
     .env_remove("SECRETCTL_HOME")
     .env_remove("SECRETCTL_PASSWORD_FILE")
-    .env("SECRETCTL_PASSWORD", common::PASSWORD)
+    .env("SECRETCTL_PASSWORD", harness::PASSWORD)
     .env("RUST_BACKTRACE", "0");
-    let out = common::run(cmd, None);
+    let out = harness::run(cmd, None);
     assert_eq!(out.code, Some(0), "stderr: {}", out.stderr);
     let text = String::from_utf8_lossy(&out.stdout).replace('\r', "");
     assert_eq!(text, "[REDACTED:SSH_KEY]\n");

@@ -2,9 +2,9 @@
 //! password (SPEC §3.1, §8, §12): flipped, swapped and moved ciphertext, and every way of
 //! editing the audit log with the `sqlite3` CLI. Each attack runs on a fresh copy of the vault.
 
-mod common;
+mod harness;
 
-use common::*;
+use harness::*;
 use std::path::{Path, PathBuf};
 
 const VICTIM: &[u8] = b"victim-value-0123456789";

@@ -2,9 +2,9 @@
 //! trips (dotenv corpus, JSON and YAML with binary values), all-or-nothing imports, conflict
 //! handling, dry runs, tags, the safety of output files, and template rendering.
 
-mod common;
+mod harness;
 
-use common::{Output, TestVault};
+use harness::{Output, TestVault};
 use std::collections::BTreeMap;
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
@@ -41,7 +41,7 @@ fn is_env_name(name: &str) -> bool {
 
 /// A vault's contents as `export --format json` shows them, `{"base64": …}` decoded.
 fn exported_map(dir: &Path) -> Map {
-    let out = common::secretctl(dir, &["export", "--format", "json"]);
+    let out = harness::secretctl(dir, &["export", "--format", "json"]);
     json_map(out.ok("export --format json"))
 }
 
