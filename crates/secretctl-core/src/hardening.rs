@@ -26,3 +26,15 @@ pub fn harden_process() -> std::io::Result<()> {
 pub fn is_dumpable() -> std::io::Result<bool> {
     Ok(rustix::process::dumpable_behavior()? != rustix::process::DumpableBehavior::NotDumpable)
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hardening_makes_the_process_non_dumpable_without_core_files() {
+        super::harden_process().unwrap();
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        assert!(!super::is_dumpable().unwrap());
+        let limit = rustix::process::getrlimit(rustix::process::Resource::Core);
+        assert_eq!((limit.current, limit.maximum), (Some(0), Some(0)));
+    }
+}

@@ -754,3 +754,26 @@ fn env_alias_renames_only_what_it_rewrote() {
     let (stdout, _) = ran(&out, "run --env prod -k prod/**");
     assert_eq!(stdout, "set unset\n");
 }
+
+/// The `secretctl` process that holds the keys cannot write a core file (SPEC §3.1): its core
+/// limit is 0, as `prlimit` reads it from outside, from the child it runs. (That it is also
+/// non-dumpable is checked in-process in `hardening.rs`.)
+#[test]
+fn the_secretctl_process_has_no_core_limit() {
+    let v = vault_with(&[("api/token", "token-value-1234")]);
+    let out = v.run(&[
+        "run",
+        "-k",
+        "api/token",
+        "--",
+        "sh",
+        "-c",
+        "prlimit --pid $PPID --core --output SOFT,HARD --noheadings",
+    ]);
+    let (stdout, _) = ran(&out, "run prlimit");
+    assert_eq!(
+        stdout.split_whitespace().collect::<Vec<_>>(),
+        ["0", "0"],
+        "{stdout}"
+    );
+}
