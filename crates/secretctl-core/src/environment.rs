@@ -6,7 +6,7 @@
 //! `KEY_FIELD` for every field when it has none. A prefix applies to derived names only, not
 //! to explicit bindings: a binding names the exact variable a tool reads (`PGPASSWORD`).
 
-use crate::secret::{InputError, Secret, SecretValue, shown};
+use crate::secret::{InputError, Secret, SecretValue, is_env_name, shown};
 
 /// A variable to inject.
 pub struct EnvVar<'a> {
@@ -200,15 +200,10 @@ const REFUSED: &[(Rule, &str)] = &[
 /// anchors, proxies, helper programs, `SECRETCTL_*`, …; the list and the reasons are in the
 /// source).
 pub fn check_env_name(name: &str) -> Result<(), EnvNameError> {
-    let bytes = name.as_bytes();
-    let Some(&first) = bytes.first() else {
+    if name.is_empty() {
         return Err(EnvNameError::Empty);
-    };
-    let well_formed = (first.is_ascii_uppercase() || first == b'_')
-        && bytes[1..]
-            .iter()
-            .all(|&b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
-    if !well_formed {
+    }
+    if !is_env_name(name) {
         return Err(EnvNameError::Malformed {
             name: name.to_owned(),
         });
@@ -305,12 +300,7 @@ fn describe(v: &EnvVar<'_>) -> String {
 
 /// Checks a user-given prefix: it must itself start a valid name.
 pub fn check_prefix(prefix: &str) -> Result<(), InputError> {
-    let ok = !prefix.is_empty()
-        && !prefix.starts_with(|c: char| c.is_ascii_digit())
-        && prefix
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
-    if ok {
+    if is_env_name(prefix) {
         Ok(())
     } else {
         Err(InputError::Binding {

@@ -400,16 +400,19 @@ pub fn check_field_name(name: &str) -> Result<(), InputError> {
     }
 }
 
-/// Checks the syntax of an environment variable name for a binding: `[A-Z_][A-Z0-9_]*`.
-/// Whether the name is safe to inject is decided at run time (SPEC §5.1).
-pub fn check_binding_name(name: &str) -> Result<(), InputError> {
-    let ok = !name.is_empty()
-        && name.len() <= 128
+/// Whether `name` has the shape of an environment variable name: `[A-Z_][A-Z0-9_]*`.
+pub fn is_env_name(name: &str) -> bool {
+    !name.is_empty()
         && !name.starts_with(|c: char| c.is_ascii_digit())
         && name
             .bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
-    if ok {
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// Checks the syntax of an environment variable name for a binding: `[A-Z_][A-Z0-9_]*`.
+/// Whether the name is safe to inject is decided at run time (SPEC §5.1).
+pub fn check_binding_name(name: &str) -> Result<(), InputError> {
+    if name.len() <= 128 && is_env_name(name) {
         Ok(())
     } else {
         Err(InputError::Binding {
