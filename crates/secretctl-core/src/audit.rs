@@ -78,11 +78,17 @@ pub enum Action {
     Inject,
     /// Secrets loaded to redact a stream.
     Redact,
+    /// The session agent started (an unlock that it holds).
+    AgentStart,
+    /// The session agent refused a connection or a request.
+    AgentRefused,
+    /// The session agent locked (lock, timeout, signal, vault changed).
+    AgentLock,
 }
 
 impl Action {
     /// Every stored name, for filters.
-    pub const NAMES: [&'static str; 17] = [
+    pub const NAMES: [&'static str; 20] = [
         "init",
         "unlock",
         "set",
@@ -100,6 +106,9 @@ impl Action {
         "import",
         "inject",
         "redact",
+        "agent_start",
+        "agent_refused",
+        "agent_lock",
     ];
 
     /// The stored name.
@@ -122,6 +131,9 @@ impl Action {
             Action::Import => "import",
             Action::Inject => "inject",
             Action::Redact => "redact",
+            Action::AgentStart => "agent_start",
+            Action::AgentRefused => "agent_refused",
+            Action::AgentLock => "agent_lock",
         }
     }
 }

@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 // `unsafe` is denied everywhere; only `runner::sys` (pre-exec and signal hooks) allows it.
 
+pub mod agent;
 pub mod audit;
 pub mod crypto;
 pub mod duration;

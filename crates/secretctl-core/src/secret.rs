@@ -197,12 +197,12 @@ impl SecretValue {
 /// A value shown without revealing it (SPEC §7.1): under 16 characters nothing is shown; longer
 /// values show at most their last 4 characters, never more than a quarter of them; the length is
 /// a bucket.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Masked {
     /// The masked text, e.g. `****************abcd` or `********`.
     pub masked: String,
     /// `<16`, `16-31`, `32-63` or `64+`.
-    pub length: &'static str,
+    pub length: String,
 }
 
 impl Masked {
@@ -227,7 +227,10 @@ impl Masked {
                 .collect();
             format!("{}{}", "*".repeat(12), tail)
         };
-        Masked { masked, length }
+        Masked {
+            masked,
+            length: length.to_owned(),
+        }
     }
 }
 
@@ -260,7 +263,7 @@ pub struct SecretSummary {
 }
 
 /// A field as shown without revealing sensitive values (SPEC §7.1).
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FieldView {
     /// Field name.
     pub name: String,

@@ -241,6 +241,8 @@ pub struct MetaFile {
 /// An opened vault whose files passed the checks, still locked.
 pub struct Vault {
     dir: VaultDir,
+    /// The database file's inode at open: a restore that swaps the file changes it.
+    db_inode: u64,
     conn: Connection,
     vault_id: [u8; 16],
     salt: [u8; crypto::SALT_LEN],
@@ -483,8 +485,12 @@ impl Vault {
             ));
         }
         let wrapped_dek = get_meta_row(&conn, &db, "wrapped_dek")?;
+        let db_inode = std::os::unix::fs::MetadataExt::ino(
+            &std::fs::metadata(&db).map_err(|e| Error::io(&db, e))?,
+        );
         Ok(Vault {
             dir: dir.clone(),
+            db_inode,
             conn,
             vault_id,
             salt,
@@ -735,7 +741,11 @@ fn ts(ms: i64) -> Option<Timestamp> {
 /// An unlocked vault. Dropping it wipes the keys.
 pub struct Session {
     vault: Vault,
-    keys: Keys,
+    /// Boxed so that the keys have one address for their whole life (see
+    /// [`Session::lock_keys_in_memory`]).
+    keys: Box<Keys>,
+    /// The client interface behind a session agent, recorded in each record's detail.
+    via: Option<&'static str>,
 }
 
 impl Session {
@@ -747,12 +757,88 @@ impl Session {
             vault_id: vault.vault_id,
             dek,
         };
-        Session { vault, keys }
+        Session {
+            vault,
+            keys: Box::new(keys),
+            via: None,
+        }
     }
 
     /// The vault directory.
     pub fn dir(&self) -> &VaultDir {
         &self.vault.dir
+    }
+
+    /// Records the client interface behind a session agent (`cli`, `mcp`, …) in the detail
+    /// of every following record; the record's source is the agent's.
+    pub fn set_via(&mut self, via: Option<&'static str>) {
+        self.via = via;
+    }
+
+    /// Keeps the keys' memory out of swap (`mlock`) for as long as the guard lives. The
+    /// session agent holds keys for hours; a short-lived command does not need this.
+    pub fn lock_keys_in_memory(&self) -> std::io::Result<region::LockGuard> {
+        region::lock(&*self.keys as *const Keys, std::mem::size_of::<Keys>())
+            .map_err(std::io::Error::other)
+    }
+
+    /// A proof that the caller knows the master password of this vault, bound to `nonce`:
+    /// HMAC under a key derived from the DEK. A second `unlock` sends it to extend a running
+    /// agent without sending the password.
+    pub fn agent_proof(&self, nonce: &[u8]) -> [u8; 32] {
+        self.keys
+            .dek
+            .derive("agent-extend-v1")
+            .mac_parts(&[b"secretctl-agent-extend", nonce])
+    }
+
+    /// Whether the vault on disk is still the one this session unlocked: the same database
+    /// file, holding the same wrapped data key. A password change or a restore by another
+    /// process makes this false, and a long-lived holder (the agent) then locks.
+    pub fn still_current(&self) -> bool {
+        let db = self.vault.dir.db();
+        let same_file = std::fs::metadata(&db)
+            .map(|m| std::os::unix::fs::MetadataExt::ino(&m) == self.vault.db_inode)
+            .unwrap_or(false);
+        same_file
+            && get_meta_row(&self.vault.conn, &db, "wrapped_dek")
+                .is_ok_and(|w| w == self.vault.wrapped_dek)
+    }
+
+    /// Appends a record for something that is not a vault operation (an agent starting, a
+    /// refused peer), in its own transaction. `error` is the code of a failure.
+    pub fn note(
+        &mut self,
+        action: Action,
+        source: Source,
+        error: Option<&'static str>,
+        mut detail: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<()> {
+        let db = self.vault.dir.db();
+        if let Some(via) = self.via {
+            detail.insert("via".into(), via.into());
+        }
+        let tx = self
+            .vault
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| Error::sql(&db, e))?;
+        audit::append(
+            &tx,
+            &self.keys.audit,
+            &self.keys.vault_id,
+            Entry {
+                action,
+                key: None,
+                source,
+                success: error.is_none(),
+                error,
+                detail,
+                at: now(),
+            },
+        )
+        .map_err(|e| Error::audit(&db, e))?;
+        tx.commit().map_err(|e| Error::sql(&db, e))
     }
 
     /// The key that MACs the approved MCP policy (SPEC §7.2).
@@ -784,6 +870,9 @@ impl Session {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| Error::sql(&db, e))?;
         let mut detail = serde_json::Map::new();
+        if let Some(via) = self.via {
+            detail.insert("via".into(), via.into());
+        }
         let result = {
             let sp = tx.savepoint().map_err(|e| Error::sql(&db, e))?;
             let result = op(&sp, keys, &mut detail);

@@ -21,7 +21,7 @@ pub fn run(g: &Global, a: GetArgs) -> Result<()> {
             if let [only] = views.as_slice() {
                 if only.name == secretctl_core::secret::VALUE_FIELD && a.masked {
                     m.insert("masked".into(), only.masked.masked.clone().into());
-                    m.insert("length".into(), only.masked.length.into());
+                    m.insert("length".into(), only.masked.length.clone().into());
                 }
             }
             m.insert(
