@@ -114,7 +114,7 @@ pub enum Request {
         /// The key.
         key: String,
         /// The change.
-        update: WireUpdate,
+        update: Box<WireUpdate>,
         /// The client interface.
         via: String,
     },
