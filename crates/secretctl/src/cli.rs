@@ -90,6 +90,15 @@ pub enum Command {
     Import(ImportArgs),
     /// Render a template whose {{ secretctl://KEY[/FIELD] }} references become values.
     Inject(InjectArgs),
+    /// Unlock once: start a session agent so that commands need no password for a while.
+    Unlock(UnlockArgs),
+    /// Lock: stop the session agent and wipe its keys.
+    Lock,
+    /// Show whether the session agent is unlocked, and the time left.
+    Status(JsonArg),
+    /// Run the session agent (started by `unlock`; not for direct use).
+    #[command(hide = true)]
+    AgentServe(AgentServeArgs),
     /// Inspect, verify, export or prune the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -301,6 +310,32 @@ pub struct InjectArgs {
     /// Replace FILE if it exists.
     #[arg(long, requires = "output")]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UnlockArgs {
+    /// Lock after DURATION without use.
+    #[arg(long, value_name = "DURATION", default_value = "15m")]
+    pub ttl: String,
+    /// Lock after DURATION at the latest, in use or not.
+    #[arg(long, value_name = "DURATION", default_value = "8h")]
+    pub max: String,
+    /// Let plaintext reads (get KEY, inject to stdout) through the agent for DURATION.
+    #[arg(long, value_name = "DURATION")]
+    pub allow_reveal: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AgentServeArgs {
+    /// Idle timeout in seconds.
+    #[arg(long)]
+    pub ttl: u64,
+    /// Maximum lifetime in seconds.
+    #[arg(long)]
+    pub max: u64,
+    /// Plaintext-read window in seconds (0: none).
+    #[arg(long, default_value_t = 0)]
+    pub allow_reveal: u64,
 }
 
 #[derive(Debug, Subcommand)]

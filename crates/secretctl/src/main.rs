@@ -2,6 +2,8 @@
 //! (SPEC §4.1). Nothing else happens here.
 #![forbid(unsafe_code)]
 
+mod access;
+mod agent;
 mod cli;
 mod commands;
 mod failure;

@@ -94,6 +94,12 @@ impl Passphrase {
         constant_time_eq(self.0.expose_secret(), other.0.expose_secret())
     }
 
+    /// The password bytes, to hand to the session agent's process over a pipe (the one place
+    /// a password leaves this process).
+    pub fn expose_for_handoff(&self) -> &[u8] {
+        self.0.expose_secret()
+    }
+
     /// Number of Unicode characters, when the password is valid UTF-8.
     pub fn char_count(&self) -> Option<usize> {
         std::str::from_utf8(self.0.expose_secret())

@@ -1,11 +1,11 @@
 //! `secretctl get`: print a value (the human asked for it), a field, or the masked views.
 
 use super::{meta_json, time_or_dash};
+use crate::access::{self, Need};
 use crate::cli::{GetArgs, Global};
 use crate::failure::{Failure, Result};
-use crate::{io, password};
+use crate::io;
 use base64::Engine;
-use secretctl_core::audit::Source;
 use secretctl_core::secret::{FieldView, Secret};
 
 pub fn run(g: &Global, a: GetArgs) -> Result<()> {
@@ -13,9 +13,8 @@ pub fn run(g: &Global, a: GetArgs) -> Result<()> {
     if let Some(field) = &a.field {
         secretctl_core::secret::check_field_name(field)?;
     }
-    let mut session = password::unlock(g)?;
     if a.masked || a.fields {
-        let (summary, views, bindings) = session.get_masked(&name, Source::Cli)?;
+        let (summary, views, bindings) = access::open(g, Need::Agent)?.get_masked(&name)?;
         if a.json {
             let mut m = meta_json(name.as_str(), &summary.meta);
             if let [only] = views.as_slice() {
@@ -47,7 +46,7 @@ pub fn run(g: &Global, a: GetArgs) -> Result<()> {
         }
         return io::out(text.as_bytes());
     }
-    let secret = session.get(&name, Source::Cli)?;
+    let secret = access::open(g, Need::Reveal)?.get(&name)?;
     if a.json {
         return print_json(&secret);
     }

@@ -1,9 +1,10 @@
 //! `secretctl inject`: render `{{ secretctl://KEY[/FIELD] }}` references (SPEC §5.4).
 
+use crate::access::{self, Need};
 use crate::cli::{Global, InjectArgs};
 use crate::failure::{Failure, Result};
-use crate::{io, password};
-use secretctl_core::audit::{Action, Source};
+use crate::io;
+use secretctl_core::audit::Action;
 use secretctl_core::secret::{Field, KeyName, Secret};
 use secretctl_core::transfer::{self, InjectError, Reference};
 use zeroize::Zeroizing;
@@ -18,14 +19,13 @@ pub fn run(g: &Global, a: InjectArgs) -> Result<()> {
     let references =
         transfer::references(&template).map_err(|e| Failure::usage(format!("{shown}: {e}")))?;
     let names = candidate_names(&references);
-    let mut session = password::unlock(g)?;
-    let (_, found) = session.fetch(
-        &[],
-        &names,
-        Action::Inject,
-        Source::Cli,
-        serde_json::Map::new(),
-    )?;
+    // Into a file, the agent may render it; to stdout it is a plaintext read.
+    let need = if a.output.is_some() {
+        Need::Agent
+    } else {
+        Need::Reveal
+    };
+    let (_, found) = access::open(g, need)?.fetch(&[], &names, Action::Inject, None)?;
     let secrets: Vec<Secret> = found.into_iter().flatten().collect();
     let mut resolve =
         |r: &Reference| -> Result<Zeroizing<Vec<u8>>, String> { resolve(&secrets, r) };

@@ -1,10 +1,10 @@
 //! `secretctl list`: names, one per line (or columns, or JSON). No values.
 
 use super::{meta_json, time_or_dash};
+use crate::access::{self, Need};
 use crate::cli::{Global, ListArgs};
 use crate::failure::Result;
-use crate::{io, password};
-use secretctl_core::audit::Source;
+use crate::io;
 use secretctl_core::vault::ListFilter;
 
 pub fn run(g: &Global, a: ListArgs) -> Result<()> {
@@ -27,8 +27,7 @@ pub fn run(g: &Global, a: ListArgs) -> Result<()> {
         tag: a.tag,
         expiring_before,
     };
-    let mut session = password::unlock(g)?;
-    let secrets = session.list(&filter, Source::Cli)?;
+    let secrets = access::open(g, Need::Agent)?.list(&filter)?;
     if a.json {
         let items: Vec<serde_json::Value> = secrets
             .iter()

@@ -9,10 +9,13 @@ mod import;
 mod init;
 mod inject;
 mod list;
+mod lock;
 mod password;
 mod redact;
 mod run;
 mod set;
+mod status;
+mod unlock;
 mod version;
 
 use crate::cli::{Cli, Command};
@@ -32,6 +35,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Export(a) => export::run(g, a),
         Command::Import(a) => import::run(g, a),
         Command::Inject(a) => inject::run(g, a),
+        Command::Unlock(a) => unlock::run(g, a),
+        Command::Lock => lock::run(g),
+        Command::Status(a) => status::run(g, a),
+        Command::AgentServe(a) => return Ok(crate::agent::server::serve(g, a)),
         Command::Audit(a) => audit::run(g, a),
         Command::Password(a) => password::run(g, a),
         Command::Version(a) => version::run(a),

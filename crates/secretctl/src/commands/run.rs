@@ -2,10 +2,11 @@
 //! (SPEC §5.1, §5.2, §6). The command runs directly, never through a shell.
 
 use super::inject::{candidate_names, resolve, resolve_field};
+use crate::access::{self, Need};
 use crate::cli::{Global, RunArgs};
 use crate::failure::{EXIT_USAGE, Failure, Result};
-use crate::{io, password};
-use secretctl_core::audit::{Action, Source};
+use crate::io;
+use secretctl_core::audit::Action;
 use secretctl_core::environment;
 use secretctl_core::pattern::Pattern;
 use secretctl_core::policy::{AliasRule, Policy};
@@ -57,22 +58,16 @@ pub fn run(g: &Global, a: RunArgs) -> Result<ExitCode> {
         .flatten()
         .collect();
 
-    let mut detail = serde_json::Map::new();
-    detail.insert(
-        "command".into(),
-        a.command[0].to_string_lossy().into_owned().into(),
-    );
-    let mut session = password::unlock(g)?;
-    let (mut secrets, referenced) = session.fetch(
+    let mut vault = access::open(g, Need::Agent)?;
+    let (mut secrets, referenced) = vault.fetch(
         &patterns,
         &candidate_names(&references),
         Action::Run,
-        Source::Cli,
-        detail,
+        Some(a.command[0].to_string_lossy().into_owned()),
     )?;
     // Keys and values are in memory now; the vault and its keys are not needed while the
     // command runs (which may be for hours).
-    drop(session);
+    drop(vault);
     if let Some(rules) = &aliases {
         // Only secrets reached through a rewritten pattern take the asked-for name; a secret
         // selected by its own name keeps it.

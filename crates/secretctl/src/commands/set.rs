@@ -1,9 +1,9 @@
 //! `secretctl set`: create or update a secret. Sensitive values never come from argv.
 
+use crate::access::{self, Need};
 use crate::cli::{Global, SetArgs};
 use crate::failure::{Failure, Result};
-use crate::{io, password};
-use secretctl_core::audit::Source;
+use crate::io;
 use secretctl_core::secret::{MAX_VALUE_LEN, SecretUpdate, SecretValue, Template};
 use secretctl_core::vault::SetOutcome;
 
@@ -67,8 +67,7 @@ pub fn run(g: &Global, a: SetArgs) -> Result<()> {
     if reads_default_value || a.from_file.is_some() {
         update.value = Some(read_value(&a.key, a.from_file.as_deref(), a.keep_newline)?);
     }
-    let mut session = password::unlock(g)?;
-    let outcome = session.set(&name, update, Source::Cli)?;
+    let outcome = access::open(g, Need::Agent)?.set(&name, update)?;
     if !io::stdout_is_terminal() {
         return Ok(());
     }

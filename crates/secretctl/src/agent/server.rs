@@ -1,0 +1,446 @@
+//! The agent process (`secretctl agent-serve`, started by `secretctl unlock`): reads the master
+//! password from stdin, unlocks, reports `ready` on stdout, then serves one request per
+//! connection on its socket until the idle timeout, the maximum lifetime, `lock`, a signal, or
+//! a change of the vault on disk. It serves only peers running as its own uid (the kernel's
+//! peer credentials), refuses and records the others, and answers malformed, oversized or
+//! truncated frames with an error or a closed connection while it keeps serving.
+
+use crate::cli::AgentServeArgs;
+use crate::cli::Global;
+use secretctl_core::agent::{
+    Envelope, ErrorKind, MAX_REQUEST, PROTOCOL_VERSION, Reply, Request, Status, masked_to_wire,
+    read_frame, secret_to_wire, summary_to_wire, write_frame,
+};
+use secretctl_core::audit::{Action, Source};
+use secretctl_core::pattern::Pattern;
+use secretctl_core::secret::KeyName;
+use secretctl_core::vault::{self, ErrorClass, ListFilter, Session, Vault};
+use std::io::{Read, Write};
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// How long one client may take to send its request or read its reply.
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
+
+struct Clock {
+    idle: Duration,
+    idle_until: Instant,
+    max_until: Instant,
+    reveal_until: Option<Instant>,
+}
+
+impl Clock {
+    fn left(until: Instant) -> u64 {
+        until.saturating_duration_since(Instant::now()).as_secs()
+    }
+}
+
+/// Runs the agent. Everything it has to say before `ready` goes to stdout as one line
+/// (`ready`, or `error KIND message`); after that, nothing is printed.
+pub fn serve(g: &Global, a: AgentServeArgs) -> std::process::ExitCode {
+    // Sockets and any file created from here on are private to us.
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+    let mut stdout = std::io::stdout();
+    match start(g, &a) {
+        Ok((session, listener, path)) => {
+            let _ = writeln!(stdout, "ready");
+            let _ = stdout.flush();
+            // Nothing is printed after `ready`: point stdout at /dev/null so that the pipe to
+            // `unlock` closes.
+            if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
+                let _ = rustix::stdio::dup2_stdout(&null);
+            }
+            run(session, listener, &path, &a);
+            std::process::ExitCode::SUCCESS
+        }
+        Err((kind, message)) => {
+            let _ = writeln!(stdout, "error {kind} {message}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}
+
+type StartError = (&'static str, String);
+
+fn start(g: &Global, a: &AgentServeArgs) -> Result<(Session, UnixListener, PathBuf), StartError> {
+    let class = |e: &vault::Error| match e.class() {
+        ErrorClass::Failed => "failed",
+        ErrorClass::Usage => "usage",
+        ErrorClass::Auth => "auth",
+        ErrorClass::Vault => "vault",
+    };
+    let mut password = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(4097)
+        .read_to_end(&mut password)
+        .map_err(|e| ("failed", format!("cannot read the password: {e}")))?;
+    if password.last() == Some(&b'\n') {
+        password.pop();
+    }
+    let dir = g.vault_dir();
+    let vault = Vault::open(&dir).map_err(|e| (class(&e), e.to_string()))?;
+    let password = secretctl_core::crypto::Passphrase::new(password);
+    let mut session = vault
+        .unlock(&password, Source::Cli)
+        .map_err(|e| (class(&e), e.to_string()))?;
+    drop(password);
+    let path = secretctl_core::agent::socket_path(&dir);
+    let listener = bind(&path).map_err(|m| ("failed", m))?;
+    let mut detail = serde_json::Map::new();
+    detail.insert("ttl_secs".into(), a.ttl.into());
+    detail.insert("max_secs".into(), a.max.into());
+    detail.insert("reveal_secs".into(), a.allow_reveal.into());
+    detail.insert("pid".into(), std::process::id().into());
+    session
+        .note(Action::AgentStart, Source::Cli, None, detail)
+        .map_err(|e| (class(&e), e.to_string()))?;
+    Ok((session, listener, path))
+}
+
+/// Binds the socket, replacing a stale one (a socket nobody answers on) but never a symlink,
+/// another kind of file, or a live agent.
+fn bind(path: &Path) -> Result<UnixListener, String> {
+    if let Some(parent) = path.parent() {
+        if !parent.exists() {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(parent)
+                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        }
+    }
+    match std::fs::symlink_metadata(path) {
+        Err(_) => {}
+        Ok(m) if m.file_type().is_symlink() => {
+            return Err(format!("{} is a symlink; remove it first", path.display()));
+        }
+        Ok(m) if !m.file_type().is_socket() => {
+            return Err(format!(
+                "{} exists and is not a socket; remove it first",
+                path.display()
+            ));
+        }
+        Ok(_) => match UnixStream::connect(path) {
+            Ok(_) => return Err("a session agent is already running for this vault".into()),
+            Err(_) => std::fs::remove_file(path)
+                .map_err(|e| format!("cannot remove the stale socket {}: {e}", path.display()))?,
+        },
+    }
+    UnixListener::bind(path).map_err(|e| format!("cannot listen on {}: {e}", path.display()))
+}
+
+use std::os::unix::fs::DirBuilderExt;
+
+fn run(mut session: Session, listener: UnixListener, path: &Path, a: &AgentServeArgs) {
+    // The keys stay out of swap for the agent's life; without the privilege (RLIMIT_MEMLOCK)
+    // the agent still runs, as gpg-agent does.
+    let _locked = session.lock_keys_in_memory();
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        let _ = signal_hook::flag::register(signal, Arc::clone(&stop));
+    }
+    // A closing terminal sends SIGHUP; the agent outlives the terminal that started it.
+    let _ = signal_hook::flag::register(
+        signal_hook::consts::SIGHUP,
+        Arc::new(AtomicBool::new(false)),
+    );
+    let bound = std::fs::symlink_metadata(path)
+        .ok()
+        .map(|m| (m.dev(), m.ino()));
+    let now = Instant::now();
+    let mut clock = Clock {
+        idle: Duration::from_secs(a.ttl),
+        idle_until: now + Duration::from_secs(a.ttl),
+        max_until: now + Duration::from_secs(a.max),
+        reveal_until: (a.allow_reveal > 0).then(|| now + Duration::from_secs(a.allow_reveal)),
+    };
+    let mut nonce = [0u8; 16];
+    secretctl_core::crypto::fill_random(&mut nonce);
+    let mut last_check = Instant::now();
+    let reason = loop {
+        if stop.load(Ordering::Relaxed) {
+            break "locked";
+        }
+        let now = Instant::now();
+        if now >= clock.idle_until {
+            break "idle timeout";
+        }
+        if now >= clock.max_until {
+            break "maximum lifetime";
+        }
+        if last_check.elapsed() >= Duration::from_secs(1) {
+            last_check = Instant::now();
+            if !session.still_current() {
+                break "the vault changed on disk";
+            }
+        }
+        let mut fds = [rustix::event::PollFd::new(
+            &listener,
+            rustix::event::PollFlags::IN,
+        )];
+        let timeout = rustix::event::Timespec {
+            tv_sec: 0,
+            tv_nsec: 200_000_000,
+        };
+        match rustix::event::poll(&mut fds, Some(&timeout)) {
+            Ok(0) | Err(_) => continue,
+            Ok(_) => {}
+        }
+        let Ok((stream, _)) = listener.accept() else {
+            continue;
+        };
+        if !session.still_current() {
+            break "the vault changed on disk";
+        }
+        handle(&mut session, stream, &mut clock, &nonce, &stop);
+    };
+    let mut detail = serde_json::Map::new();
+    detail.insert("reason".into(), reason.into());
+    let _ = session.note(Action::AgentLock, Source::Agent, None, detail);
+    // Remove the socket only if it is still the one we bound (not a new agent's).
+    if std::fs::symlink_metadata(path)
+        .ok()
+        .map(|m| (m.dev(), m.ino()))
+        == bound
+    {
+        let _ = std::fs::remove_file(path);
+    }
+    drop(session);
+}
+
+fn handle(
+    session: &mut Session,
+    mut stream: UnixStream,
+    clock: &mut Clock,
+    nonce: &[u8; 16],
+    stop: &AtomicBool,
+) {
+    let _ = stream.set_read_timeout(Some(CLIENT_TIMEOUT));
+    let _ = stream.set_write_timeout(Some(CLIENT_TIMEOUT));
+    let Ok(peer) = rustix::net::sockopt::socket_peercred(&stream) else {
+        return;
+    };
+    if peer.uid != rustix::process::geteuid() {
+        let mut detail = serde_json::Map::new();
+        detail.insert("peer_uid".into(), peer.uid.as_raw().into());
+        detail.insert("peer_pid".into(), peer.pid.as_raw_nonzero().get().into());
+        session.set_via(None);
+        let _ = session.note(
+            Action::AgentRefused,
+            Source::Agent,
+            Some("foreign_uid"),
+            detail,
+        );
+        return;
+    }
+    let reply = match read_frame(&mut stream, MAX_REQUEST) {
+        Ok(body) => match serde_json::from_slice::<Envelope>(&body) {
+            Ok(env) if env.v == PROTOCOL_VERSION => {
+                dispatch(session, env.request, clock, nonce, stop)
+            }
+            Ok(env) => Reply::error(
+                ErrorKind::BadRequest,
+                format!(
+                    "protocol version {} is not supported (this agent speaks {PROTOCOL_VERSION})",
+                    env.v
+                ),
+            ),
+            Err(_) => Reply::error(ErrorKind::BadRequest, "malformed request"),
+        },
+        Err(secretctl_core::agent::FrameError::TooLarge(n)) => Reply::error(
+            ErrorKind::BadRequest,
+            format!("a request of {n} bytes is over the limit"),
+        ),
+        // Truncated or timed out: nobody to answer.
+        Err(_) => return,
+    };
+    let body = zeroize::Zeroizing::new(serde_json::to_vec(&reply).expect("replies serialise"));
+    drop(reply);
+    let _ = write_frame(&mut stream, &body);
+}
+
+fn via(name: &str) -> &'static str {
+    match name {
+        "cli" => "cli",
+        "mcp" => "mcp",
+        "desktop" => "desktop",
+        _ => "other",
+    }
+}
+
+fn failure(e: vault::Error) -> Reply {
+    let kind = match e.class() {
+        ErrorClass::Failed => ErrorKind::Failed,
+        ErrorClass::Usage => ErrorKind::Usage,
+        ErrorClass::Auth => ErrorKind::Auth,
+        ErrorClass::Vault => ErrorKind::Vault,
+    };
+    Reply::error(kind, e.to_string())
+}
+
+fn key(name: &str) -> Result<KeyName, Reply> {
+    KeyName::parse(name).map_err(|e| Reply::error(ErrorKind::Usage, e.to_string()))
+}
+
+fn dispatch(
+    session: &mut Session,
+    request: Request,
+    clock: &mut Clock,
+    nonce: &[u8; 16],
+    stop: &AtomicBool,
+) -> Reply {
+    let used = !matches!(request, Request::Status {} | Request::Lock {});
+    let reply = match answer(session, request, clock, nonce, stop) {
+        Ok(r) | Err(r) => r,
+    };
+    if used && reply.ok {
+        clock.idle_until = Instant::now() + clock.idle;
+    }
+    reply
+}
+
+fn answer(
+    session: &mut Session,
+    request: Request,
+    clock: &mut Clock,
+    nonce: &[u8; 16],
+    stop: &AtomicBool,
+) -> Result<Reply, Reply> {
+    Ok(match request {
+        Request::Status {} => Reply::ok(
+            serde_json::to_value(Status {
+                unlocked: true,
+                pid: std::process::id(),
+                vault_id: String::new(),
+                idle_secs_left: Clock::left(clock.idle_until),
+                max_secs_left: Clock::left(clock.max_until),
+                reveal_secs_left: clock
+                    .reveal_until
+                    .filter(|u| *u > Instant::now())
+                    .map(Clock::left),
+                nonce: hex::encode(nonce),
+            })
+            .expect("status serialises"),
+        ),
+        Request::Lock {} => {
+            stop.store(true, Ordering::Relaxed);
+            Reply::ok(serde_json::Value::Null)
+        }
+        Request::Extend {
+            proof,
+            ttl_secs,
+            max_secs,
+            reveal_secs,
+        } => {
+            let expected = session.agent_proof(nonce);
+            let given = hex::decode(&proof).unwrap_or_default();
+            if !secretctl_core::crypto::constant_time_eq(&expected, &given) {
+                session.set_via(None);
+                let _ = session.note(
+                    Action::AgentRefused,
+                    Source::Agent,
+                    Some("bad_proof"),
+                    serde_json::Map::new(),
+                );
+                return Err(Reply::error(ErrorKind::Denied, "the extend proof is wrong"));
+            }
+            let now = Instant::now();
+            clock.idle = Duration::from_secs(ttl_secs);
+            clock.idle_until = now + clock.idle;
+            clock.max_until = now + Duration::from_secs(max_secs);
+            if let Some(r) = reveal_secs.filter(|r| *r > 0) {
+                clock.reveal_until = Some(now + Duration::from_secs(r));
+            }
+            Reply::ok(serde_json::Value::Null)
+        }
+        Request::List {
+            tag,
+            expiring_before_ms,
+            via: v,
+        } => {
+            session.set_via(Some(via(&v)));
+            let filter = ListFilter {
+                tag,
+                expiring_before: expiring_before_ms
+                    .and_then(|m| jiff::Timestamp::from_millisecond(m).ok()),
+            };
+            let list = session.list(&filter, Source::Agent).map_err(failure)?;
+            Reply::ok(list.iter().map(summary_to_wire).collect())
+        }
+        Request::GetMasked { key: k, via: v } => {
+            session.set_via(Some(via(&v)));
+            let (summary, views, bindings) = session
+                .get_masked(&key(&k)?, Source::Agent)
+                .map_err(failure)?;
+            Reply::ok(masked_to_wire(&summary, &views, &bindings))
+        }
+        Request::Set {
+            key: k,
+            update,
+            via: v,
+        } => {
+            session.set_via(Some(via(&v)));
+            let update = update
+                .into_update()
+                .ok_or_else(|| Reply::error(ErrorKind::BadRequest, "malformed update"))?;
+            let outcome = session
+                .set(&key(&k)?, update, Source::Agent)
+                .map_err(failure)?;
+            Reply::ok(serde_json::Value::Bool(matches!(
+                outcome,
+                vault::SetOutcome::Created
+            )))
+        }
+        Request::Fetch {
+            patterns,
+            optional,
+            action,
+            command,
+            via: v,
+        } => {
+            session.set_via(Some(via(&v)));
+            let action = match action.as_str() {
+                "run" => Action::Run,
+                "inject" => Action::Inject,
+                _ => return Err(Reply::error(ErrorKind::BadRequest, "unknown fetch action")),
+            };
+            let patterns = patterns
+                .iter()
+                .map(|p| Pattern::parse(p))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| Reply::error(ErrorKind::Usage, e.to_string()))?;
+            let optional = optional
+                .iter()
+                .map(|k| key(k))
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut detail = serde_json::Map::new();
+            if let Some(c) = command {
+                detail.insert("command".into(), c.into());
+            }
+            let (found, maybe) = session
+                .fetch(&patterns, &optional, action, Source::Agent, detail)
+                .map_err(failure)?;
+            Reply::ok(serde_json::json!({
+                "found": found.iter().map(secret_to_wire).collect::<Vec<_>>(),
+                "optional": maybe.iter().map(|s| s.as_ref().map(secret_to_wire)).collect::<Vec<_>>(),
+            }))
+        }
+        Request::Get { key: k, via: v } => {
+            if clock.reveal_until.is_none_or(|u| Instant::now() >= u) {
+                return Err(Reply::error(
+                    ErrorKind::PasswordRequired,
+                    "plaintext reads need the master password (or unlock --allow-reveal)",
+                ));
+            }
+            session.set_via(Some(via(&v)));
+            let secret = session.get(&key(&k)?, Source::Agent).map_err(failure)?;
+            Reply::ok(secret_to_wire(&secret))
+        }
+        _ => return Err(Reply::error(ErrorKind::BadRequest, "unknown request")),
+    })
+}

@@ -1,0 +1,124 @@
+//! `secretctl unlock`: start the session agent, or extend the running one (SPEC §9).
+
+use crate::agent::client::{AgentClient, ClientError};
+use crate::cli::{Global, UnlockArgs};
+use crate::failure::{EXIT_AUTH, EXIT_USAGE, EXIT_VAULT, Failure, Result};
+use crate::{io, password};
+use secretctl_core::agent::Request;
+use secretctl_core::audit::Source;
+use secretctl_core::duration::parse_duration;
+use secretctl_core::vault::Vault;
+use std::io::{BufRead, Write};
+use std::process::Stdio;
+
+pub fn run(g: &Global, a: UnlockArgs) -> Result<()> {
+    let ttl = parse_duration(&a.ttl)?.as_secs().max(1);
+    let max = parse_duration(&a.max)?.as_secs().max(1);
+    let reveal = a
+        .allow_reveal
+        .as_deref()
+        .map(parse_duration)
+        .transpose()?
+        .map(|d| d.as_secs());
+    let dir = g.vault_dir();
+    let vault = Vault::open(&dir)?;
+    let client = AgentClient::find(&dir).map_err(|e| match e {
+        ClientError::Unsafe(m) => Failure::new(EXIT_VAULT, m),
+        _ => Failure::failed("cannot reach the session agent"),
+    })?;
+    let pw = password::current(g)?;
+    if let Some(client) = client {
+        if let Ok(Some(status)) = client.status() {
+            // An agent runs: prove the password (paying the KDF here) and extend it.
+            let session = vault.unlock(&pw, Source::Cli)?;
+            let nonce = hex::decode(&status.nonce).unwrap_or_default();
+            let proof = hex::encode(session.agent_proof(&nonce));
+            drop(session);
+            client
+                .request(Request::Extend {
+                    proof,
+                    ttl_secs: ttl,
+                    max_secs: max,
+                    reveal_secs: reveal,
+                })
+                .map_err(|_| Failure::auth("the session agent refused to extend the session"))?;
+            return io::outln(&format!(
+                "unlocked (extended): locks after {} without use, at the latest in {}",
+                a.ttl, a.max
+            ));
+        }
+    }
+    drop(vault);
+    start_agent(g, &pw, ttl, max, reveal.unwrap_or(0))?;
+    io::outln(&format!(
+        "unlocked: locks after {} without use, at the latest in {}{}",
+        a.ttl,
+        a.max,
+        a.allow_reveal
+            .as_deref()
+            .map(|r| format!("; plaintext reads allowed for {r}"))
+            .unwrap_or_default()
+    ))
+}
+
+/// Starts `secretctl agent-serve` in its own process group (a closing terminal does not stop
+/// it), hands it the password on a pipe, and waits for its one line: `ready` or an error.
+fn start_agent(
+    g: &Global,
+    pw: &secretctl_core::crypto::Passphrase,
+    ttl: u64,
+    max: u64,
+    reveal: u64,
+) -> Result<()> {
+    use std::os::unix::process::CommandExt;
+    let exe = std::env::current_exe()
+        .map_err(|e| Failure::failed(format!("cannot find the secretctl binary: {e}")))?;
+    let mut child = std::process::Command::new(exe)
+        .arg("--vault-dir")
+        .arg(g.vault_dir().root())
+        .args([
+            "agent-serve",
+            "--ttl",
+            &ttl.to_string(),
+            "--max",
+            &max.to_string(),
+        ])
+        .args(["--allow-reveal", &reveal.to_string()])
+        .env_remove("SECRETCTL_PASSWORD")
+        .env_remove("SECRETCTL_PASSWORD_FILE")
+        .current_dir("/")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .map_err(|e| Failure::failed(format!("cannot start the session agent: {e}")))?;
+    {
+        let mut stdin = child.stdin.take().expect("stdin is piped");
+        stdin
+            .write_all(pw.expose_for_handoff())
+            .and_then(|()| stdin.write_all(b"\n"))
+            .map_err(|e| Failure::failed(format!("cannot hand the password to the agent: {e}")))?;
+    }
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut line = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .map_err(|e| Failure::failed(format!("the session agent did not start: {e}")))?;
+    let line = line.trim_end();
+    if line == "ready" {
+        return Ok(());
+    }
+    let _ = child.wait();
+    let rest = line
+        .strip_prefix("error ")
+        .unwrap_or("failed the session agent did not start");
+    let (kind, message) = rest.split_once(' ').unwrap_or((rest, ""));
+    let code = match kind {
+        "auth" => EXIT_AUTH,
+        "vault" => EXIT_VAULT,
+        "usage" => EXIT_USAGE,
+        _ => crate::failure::EXIT_FAILED,
+    };
+    Err(Failure::new(code, message.to_owned()))
+}
