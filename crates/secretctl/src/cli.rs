@@ -1,6 +1,7 @@
 //! The command-line grammar (SPEC §4). Help text: one imperative sentence per option.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::engine::ArgValueCompleter;
 use secretctl_core::vault::VaultDir;
 use std::path::PathBuf;
 
@@ -48,6 +49,14 @@ fn env_path(name: &str) -> Option<PathBuf> {
 }
 
 impl Global {
+    /// The options as the environment alone gives them (for shell completion).
+    pub fn from_env() -> Global {
+        Global {
+            vault_dir_arg: None,
+            password_file_arg: None,
+        }
+    }
+
     pub fn vault_dir(&self) -> VaultDir {
         let dir = self
             .vault_dir_arg
@@ -116,7 +125,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct SetArgs {
     /// Name of the secret (letters, digits, '.', '_', '/', '-').
-    #[arg(value_name = "KEY")]
+    #[arg(value_name = "KEY", add = ArgValueCompleter::new(crate::completion::keys))]
     pub key: String,
     /// Read the value from FILE, byte for byte.
     #[arg(long, value_name = "FILE", conflicts_with = "keep_value")]
@@ -165,7 +174,7 @@ pub struct SetArgs {
 #[derive(Debug, Args)]
 pub struct GetArgs {
     /// Name of the secret.
-    #[arg(value_name = "KEY")]
+    #[arg(value_name = "KEY", add = ArgValueCompleter::new(crate::completion::keys))]
     pub key: String,
     /// Print the notes, URL, tags and dates after the value.
     #[arg(long)]
@@ -203,7 +212,7 @@ pub struct ListArgs {
 #[derive(Debug, Args)]
 pub struct DeleteArgs {
     /// Name of the secret.
-    #[arg(value_name = "KEY")]
+    #[arg(value_name = "KEY", add = ArgValueCompleter::new(crate::completion::keys))]
     pub key: String,
     /// Delete without asking for confirmation.
     #[arg(short, long)]
@@ -213,7 +222,7 @@ pub struct DeleteArgs {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Inject the secrets matching PATTERN (a key or a glob; repeatable).
-    #[arg(short = 'k', long = "key", value_name = "PATTERN")]
+    #[arg(short = 'k', long = "key", value_name = "PATTERN", add = ArgValueCompleter::new(crate::completion::keys))]
     pub keys: Vec<String>,
     /// Also inject the variables of FILE, whose values may be secretctl:// references.
     #[arg(long, value_name = "FILE")]
@@ -448,4 +457,7 @@ pub struct CompletionArgs {
     /// Print the script for SHELL.
     #[arg(value_name = "SHELL")]
     pub shell: clap_complete::Shell,
+    /// Print a self-contained script (commands and flags only, no key names).
+    #[arg(long = "static")]
+    pub static_script: bool,
 }

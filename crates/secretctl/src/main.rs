@@ -6,6 +6,7 @@ mod access;
 mod agent;
 mod cli;
 mod commands;
+mod completion;
 mod failure;
 mod io;
 mod password;
@@ -28,6 +29,10 @@ fn main() -> ExitCode {
         io::error_line(&format!("cannot harden the process: {e}"));
         return ExitCode::from(failure::EXIT_FAILED);
     }
+    // A shell asking for completions (registered by `secretctl completion SHELL`).
+    clap_complete::CompleteEnv::with_factory(<cli::Cli as clap::CommandFactory>::command)
+        .var(completion::VAR)
+        .complete();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return failure::clap_exit(e),

@@ -5,9 +5,28 @@ use crate::failure::{Failure, Result};
 use crate::io;
 use clap::CommandFactory;
 
+/// Without `--static`, the script registers `secretctl` itself as the completer, so key names
+/// can come from the session agent; `--static` prints clap's self-contained script.
 pub fn run(a: CompletionArgs) -> Result<()> {
     let mut buf = Vec::new();
-    clap_complete::generate(a.shell, &mut Cli::command(), "secretctl", &mut buf);
+    if a.static_script {
+        clap_complete::generate(a.shell, &mut Cli::command(), "secretctl", &mut buf);
+        return io::out(&buf);
+    }
+    let shells = clap_complete::env::Shells::builtins();
+    let name = a.shell.to_string();
+    let shell = shells
+        .completer(&name)
+        .ok_or_else(|| Failure::usage(format!("no dynamic completion for {name}; use --static")))?;
+    shell
+        .write_registration(
+            crate::completion::VAR,
+            "secretctl",
+            "secretctl",
+            "secretctl",
+            &mut buf,
+        )
+        .map_err(|e| Failure::failed(format!("cannot write the completion script: {e}")))?;
     io::out(&buf)
 }
 
