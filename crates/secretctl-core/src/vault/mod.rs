@@ -769,6 +769,11 @@ impl Session {
         &self.vault.dir
     }
 
+    /// The vault's id.
+    pub fn vault_id(&self) -> uuid::Uuid {
+        self.vault.id()
+    }
+
     /// Records the client interface behind a session agent (`cli`, `mcp`, …) in the detail
     /// of every following record; the record's source is the agent's.
     pub fn set_via(&mut self, via: Option<&'static str>) {

@@ -316,7 +316,7 @@ fn answer(
             serde_json::to_value(Status {
                 unlocked: true,
                 pid: std::process::id(),
-                vault_id: String::new(),
+                vault_id: session.vault_id().to_string(),
                 idle_secs_left: Clock::left(clock.idle_until),
                 max_secs_left: Clock::left(clock.max_until),
                 reveal_secs_left: clock
