@@ -131,7 +131,11 @@ fn bind(path: &Path) -> Result<UnixListener, String> {
                 .map_err(|e| format!("cannot remove the stale socket {}: {e}", path.display()))?,
         },
     }
-    UnixListener::bind(path).map_err(|e| format!("cannot listen on {}: {e}", path.display()))
+    // The socket is created 0600 (SPEC §9): only the umask decides a socket's mode.
+    let previous = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o177));
+    let listener = UnixListener::bind(path);
+    rustix::process::umask(previous);
+    listener.map_err(|e| format!("cannot listen on {}: {e}", path.display()))
 }
 
 use std::os::unix::fs::DirBuilderExt;
