@@ -100,7 +100,8 @@ impl AgentClient {
             Ok(body) => serde_json::from_value(body)
                 .map(Some)
                 .map_err(|_| ClientError::Protocol("malformed status".into())),
-            Err(ClientError::NotRunning) => Ok(None),
+            // An agent that is locking answers `locked`: as good as none.
+            Err(ClientError::NotRunning | ClientError::Refused(ErrorKind::Locked, _)) => Ok(None),
             Err(e) => Err(e),
         }
     }

@@ -166,21 +166,21 @@ fn run(mut session: Session, listener: UnixListener, path: &Path, a: &AgentServe
     let mut nonce = [0u8; 16];
     secretctl_core::crypto::fill_random(&mut nonce);
     let mut last_check = Instant::now();
-    let reason = loop {
+    let (reason, pending) = loop {
         if stop.load(Ordering::Relaxed) {
-            break "locked";
+            break ("locked", None);
         }
         let now = Instant::now();
         if now >= clock.idle_until {
-            break "idle timeout";
+            break ("idle timeout", None);
         }
         if now >= clock.max_until {
-            break "maximum lifetime";
+            break ("maximum lifetime", None);
         }
         if last_check.elapsed() >= Duration::from_secs(1) {
             last_check = Instant::now();
             if !session.still_current() {
-                break "the vault changed on disk";
+                break ("the vault changed on disk", None);
             }
         }
         let mut fds = [rustix::event::PollFd::new(
@@ -199,14 +199,14 @@ fn run(mut session: Session, listener: UnixListener, path: &Path, a: &AgentServe
             continue;
         };
         if !session.still_current() {
-            break "the vault changed on disk";
+            break ("the vault changed on disk", refuse_locked(stream));
         }
-        handle(&mut session, stream, &mut clock, &nonce, &stop);
+        if let Some(pending) = handle(&mut session, stream, &mut clock, &nonce, &stop) {
+            break ("locked", Some(pending));
+        }
     };
-    let mut detail = serde_json::Map::new();
-    detail.insert("reason".into(), reason.into());
-    let _ = session.note(Action::AgentLock, Source::Agent, None, detail);
-    // Remove the socket only if it is still the one we bound (not a new agent's).
+    // Stop listening first: from here on a client finds no agent, rather than one that does
+    // not answer. Remove the socket only if it is still the one we bound (not a new agent's).
     if std::fs::symlink_metadata(path)
         .ok()
         .map(|m| (m.dev(), m.ino()))
@@ -214,7 +214,42 @@ fn run(mut session: Session, listener: UnixListener, path: &Path, a: &AgentServe
     {
         let _ = std::fs::remove_file(path);
     }
+    drop(listener);
+    let mut detail = serde_json::Map::new();
+    detail.insert("reason".into(), reason.into());
+    let _ = session.note(Action::AgentLock, Source::Agent, None, detail);
+    // Only now the held-back reply: `lock` returning means the agent has locked.
+    if let Some((mut stream, body)) = pending {
+        let _ = write_frame(&mut stream, &body);
+    }
     drop(session);
+}
+
+/// A reply held back until the agent has shut down.
+type Pending = (UnixStream, zeroize::Zeroizing<Vec<u8>>);
+
+fn encode(reply: Reply) -> zeroize::Zeroizing<Vec<u8>> {
+    zeroize::Zeroizing::new(serde_json::to_vec(&reply).expect("replies serialise"))
+}
+
+fn locked_reply() -> Reply {
+    Reply::error(
+        ErrorKind::Locked,
+        "the session agent locked; run `secretctl unlock`, or give the master password",
+    )
+}
+
+/// The answer to a request that arrived as the agent locked: `locked`, after reading the
+/// request (to a peer of our uid only).
+fn refuse_locked(mut stream: UnixStream) -> Option<Pending> {
+    let _ = stream.set_read_timeout(Some(CLIENT_TIMEOUT));
+    let _ = stream.set_write_timeout(Some(CLIENT_TIMEOUT));
+    let peer = rustix::net::sockopt::socket_peercred(&stream).ok()?;
+    if peer.uid != rustix::process::geteuid() {
+        return None;
+    }
+    read_frame(&mut stream, MAX_REQUEST).ok()?;
+    Some((stream, encode(locked_reply())))
 }
 
 fn handle(
@@ -223,11 +258,11 @@ fn handle(
     clock: &mut Clock,
     nonce: &[u8; 16],
     stop: &AtomicBool,
-) {
+) -> Option<Pending> {
     let _ = stream.set_read_timeout(Some(CLIENT_TIMEOUT));
     let _ = stream.set_write_timeout(Some(CLIENT_TIMEOUT));
     let Ok(peer) = rustix::net::sockopt::socket_peercred(&stream) else {
-        return;
+        return None;
     };
     if peer.uid != rustix::process::geteuid() {
         let mut detail = serde_json::Map::new();
@@ -240,7 +275,7 @@ fn handle(
             Some("foreign_uid"),
             detail,
         );
-        return;
+        return None;
     }
     let reply = match read_frame(&mut stream, MAX_REQUEST) {
         Ok(body) => match serde_json::from_slice::<Envelope>(&body) {
@@ -261,11 +296,15 @@ fn handle(
             format!("a request of {n} bytes is over the limit"),
         ),
         // Truncated or timed out: nobody to answer.
-        Err(_) => return,
+        Err(_) => return None,
     };
-    let body = zeroize::Zeroizing::new(serde_json::to_vec(&reply).expect("replies serialise"));
-    drop(reply);
+    let body = encode(reply);
+    if stop.load(Ordering::Relaxed) {
+        // `lock` (or a signal): answer once the agent has shut down.
+        return Some((stream, body));
+    }
     let _ = write_frame(&mut stream, &body);
+    None
 }
 
 fn via(name: &str) -> &'static str {
@@ -298,6 +337,12 @@ fn dispatch(
     nonce: &[u8; 16],
     stop: &AtomicBool,
 ) -> Reply {
+    let now = Instant::now();
+    if (now >= clock.idle_until || now >= clock.max_until) && !matches!(request, Request::Lock {}) {
+        // Timed out while this request was on its way: it must neither be served nor restart
+        // the idle timer. The loop locks next.
+        return locked_reply();
+    }
     let used = !matches!(request, Request::Status {} | Request::Lock {});
     let reply = match answer(session, request, clock, nonce, stop) {
         Ok(r) | Err(r) => r,
