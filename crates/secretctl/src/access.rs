@@ -57,9 +57,11 @@ fn client_failure(e: ClientError) -> Failure {
 pub fn open(g: &Global, need: Need) -> Result<Access> {
     let dir = g.vault_dir();
     let vault = Vault::open(&dir)?;
+    let mut agent_unlocked = false;
     if let Some(client) = AgentClient::find(&dir).map_err(client_failure)? {
         match client.status() {
             Ok(Some(status)) => {
+                agent_unlocked = true;
                 let usable = match need {
                     Need::Agent => true,
                     Need::Reveal => status.reveal_secs_left.is_some(),
@@ -74,7 +76,16 @@ pub fn open(g: &Global, need: Need) -> Result<Access> {
             Err(_) => {}
         }
     }
-    let pw = password::current(g)?;
+    let pw = password::current(g).map_err(|f| {
+        if agent_unlocked && f.message.starts_with("no master password available") {
+            Failure::auth(
+                "plaintext reads need the master password even while the session agent is \
+                 unlocked; give it, or run `secretctl unlock --allow-reveal 5m`",
+            )
+        } else {
+            f
+        }
+    })?;
     Ok(Access::Local(Box::new(vault.unlock(&pw, Source::Cli)?)))
 }
 

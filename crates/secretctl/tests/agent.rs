@@ -507,7 +507,7 @@ fn unlocked_agent_serves_commands_without_any_password_source() {
         .find(|r| r["action"] == "set")
         .expect("set record");
     assert_eq!(set["key"], "FRESH_KEY");
-    assert_eq!(last_lock_reason(&records), "locked");
+    assert_eq!(last_lock_reason(&records), "lock");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -545,7 +545,7 @@ fn locked_agent_refuses_after_lock_idle_timeout_and_maximum_lifetime() {
     let out = v.bare(&["lock"]).ok_text("lock");
     assert_eq!(out, "locked\n");
     assert_locked(&v, "after lock");
-    assert_eq!(last_lock_reason(&v.audit()), "locked");
+    assert_eq!(last_lock_reason(&v.audit()), "lock");
     // Locking again is harmless.
     assert_eq!(
         v.bare(&["lock"]).ok_text("lock again"),
@@ -1252,4 +1252,32 @@ fn a_password_change_elsewhere_locks_the_agent() {
     assert_eq!(last_lock_reason(&records), "the vault changed on disk");
     let verify = v.with_pw(&["audit", "verify"]).ok_text("audit verify");
     assert!(verify.starts_with("audit log verified"), "{verify}");
+}
+
+/// A plaintext read while the agent is unlocked says what to do instead of "run
+/// `secretctl unlock`" (it already is), and the agent's records say who and why.
+#[test]
+fn the_records_and_messages_of_an_unlocked_session_say_what_happened() {
+    let v = Vault::new();
+    set_with_pw(&v, "API_TOKEN", "tok-value-12345");
+    v.unlock(&[]);
+    let line = v.bare(&["get", "API_TOKEN"]).failure(3, "bare get");
+    assert!(line.contains("--allow-reveal"), "{line}");
+    v.bare(&["lock"]).ok("lock");
+    let records = v.audit();
+    let start = records
+        .iter()
+        .find(|r| r["action"] == "agent_start")
+        .expect("agent_start");
+    assert_eq!(
+        (start["source"].as_str(), start["detail"]["via"].as_str()),
+        (Some("agent"), Some("cli"))
+    );
+    let end = records
+        .iter()
+        .rev()
+        .find(|r| r["action"] == "agent_lock")
+        .expect("agent_lock");
+    assert_eq!(end["detail"]["reason"], "lock");
+    assert!(end["detail"].get("via").is_none(), "{end}");
 }

@@ -801,13 +801,16 @@ impl Session {
     /// file, holding the same wrapped data key. A password change or a restore by another
     /// process makes this false, and a long-lived holder (the agent) then locks.
     pub fn still_current(&self) -> bool {
-        let db = self.vault.dir.db();
-        let same_file = std::fs::metadata(&db)
-            .map(|m| std::os::unix::fs::MetadataExt::ino(&m) == self.vault.db_inode)
-            .unwrap_or(false);
-        same_file
-            && get_meta_row(&self.vault.conn, &db, "wrapped_dek")
+        self.still_same_file()
+            && get_meta_row(&self.vault.conn, &self.vault.dir.db(), "wrapped_dek")
                 .is_ok_and(|w| w == self.vault.wrapped_dek)
+    }
+
+    /// Whether `vault.db` is still the file this session opened (a restore swaps it).
+    pub fn still_same_file(&self) -> bool {
+        std::fs::metadata(self.vault.dir.db())
+            .map(|m| std::os::unix::fs::MetadataExt::ino(&m) == self.vault.db_inode)
+            .unwrap_or(false)
     }
 
     /// Appends a record for something that is not a vault operation (an agent starting, a

@@ -23,6 +23,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+const VAULT_CHANGED: &str = "the vault changed on disk";
+
 /// How long one client may take to send its request or read its reply.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -96,9 +98,10 @@ fn start(g: &Global, a: &AgentServeArgs) -> Result<(Session, UnixListener, PathB
     detail.insert("max_secs".into(), a.max.into());
     detail.insert("reveal_secs".into(), a.allow_reveal.into());
     detail.insert("pid".into(), std::process::id().into());
-    session
-        .note(Action::AgentStart, Source::Cli, None, detail)
-        .map_err(|e| (class(&e), e.to_string()))?;
+    session.set_via(Some("cli"));
+    let noted = session.note(Action::AgentStart, Source::Agent, None, detail);
+    session.set_via(None);
+    noted.map_err(|e| (class(&e), e.to_string()))?;
     Ok((session, listener, path))
 }
 
@@ -112,6 +115,17 @@ fn bind(path: &Path) -> Result<UnixListener, String> {
                 .mode(0o700)
                 .create(parent)
                 .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        }
+        // Outside the vault directory (the runtime-directory fallback), whoever can write the
+        // directory can replace the socket: it must be ours and not writable by others.
+        let meta = std::fs::metadata(parent)
+            .map_err(|e| format!("cannot use {}: {e}", parent.display()))?;
+        if meta.uid() != rustix::process::geteuid().as_raw() || meta.mode() & 0o022 != 0 {
+            return Err(format!(
+                "{} must belong to you and not be writable by others (run `chmod 700 {}`)",
+                parent.display(),
+                parent.display()
+            ));
         }
     }
     match std::fs::symlink_metadata(path) {
@@ -144,9 +158,11 @@ fn run(mut session: Session, listener: UnixListener, path: &Path, a: &AgentServe
     // The keys stay out of swap for the agent's life; without the privilege (RLIMIT_MEMLOCK)
     // the agent still runs, as gpg-agent does.
     let _locked = session.lock_keys_in_memory();
-    let stop = Arc::new(AtomicBool::new(false));
+    // `lock` sets `stop`; SIGTERM and SIGINT set `signalled`, so the record says which.
+    let stop = AtomicBool::new(false);
+    let signalled = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        let _ = signal_hook::flag::register(signal, Arc::clone(&stop));
+        let _ = signal_hook::flag::register(signal, Arc::clone(&signalled));
     }
     // A closing terminal sends SIGHUP; the agent outlives the terminal that started it.
     let _ = signal_hook::flag::register(
@@ -167,8 +183,11 @@ fn run(mut session: Session, listener: UnixListener, path: &Path, a: &AgentServe
     secretctl_core::crypto::fill_random(&mut nonce);
     let mut last_check = Instant::now();
     let (reason, pending) = loop {
+        if signalled.load(Ordering::Relaxed) {
+            break ("signal", None);
+        }
         if stop.load(Ordering::Relaxed) {
-            break ("locked", None);
+            break ("lock", None);
         }
         let now = Instant::now();
         if now >= clock.idle_until {
@@ -180,7 +199,7 @@ fn run(mut session: Session, listener: UnixListener, path: &Path, a: &AgentServe
         if last_check.elapsed() >= Duration::from_secs(1) {
             last_check = Instant::now();
             if !session.still_current() {
-                break ("the vault changed on disk", None);
+                break (VAULT_CHANGED, None);
             }
         }
         let mut fds = [rustix::event::PollFd::new(
@@ -199,10 +218,10 @@ fn run(mut session: Session, listener: UnixListener, path: &Path, a: &AgentServe
             continue;
         };
         if !session.still_current() {
-            break ("the vault changed on disk", refuse_locked(stream));
+            break (VAULT_CHANGED, refuse_locked(stream));
         }
         if let Some(pending) = handle(&mut session, stream, &mut clock, &nonce, &stop) {
-            break ("locked", Some(pending));
+            break ("lock", Some(pending));
         }
     };
     // Stop listening first: from here on a client finds no agent, rather than one that does
@@ -215,9 +234,15 @@ fn run(mut session: Session, listener: UnixListener, path: &Path, a: &AgentServe
         let _ = std::fs::remove_file(path);
     }
     drop(listener);
-    let mut detail = serde_json::Map::new();
-    detail.insert("reason".into(), reason.into());
-    let _ = session.note(Action::AgentLock, Source::Agent, None, detail);
+    // After a password change the old connection is as good as the new one; after the
+    // database was replaced it would write into a file (and WAL) that is no longer the vault,
+    // so that ending goes unrecorded rather than risk the new vault.
+    if reason != VAULT_CHANGED || session.still_same_file() {
+        let mut detail = serde_json::Map::new();
+        detail.insert("reason".into(), reason.into());
+        session.set_via(None);
+        let _ = session.note(Action::AgentLock, Source::Agent, None, detail);
+    }
     // Only now the held-back reply: `lock` returning means the agent has locked.
     if let Some((mut stream, body)) = pending {
         let _ = write_frame(&mut stream, &body);
@@ -312,6 +337,7 @@ fn via(name: &str) -> &'static str {
         "cli" => "cli",
         "mcp" => "mcp",
         "desktop" => "desktop",
+        "completion" => "completion",
         _ => "other",
     }
 }
@@ -343,7 +369,12 @@ fn dispatch(
         // the idle timer. The loop locks next.
         return locked_reply();
     }
-    let used = !matches!(request, Request::Status {} | Request::Lock {});
+    // Status, lock and a shell's key-name completion do not count as use of the session.
+    let used = match &request {
+        Request::Status {} | Request::Lock {} => false,
+        Request::List { via, .. } => via != "completion",
+        _ => true,
+    };
     let reply = match answer(session, request, clock, nonce, stop) {
         Ok(r) | Err(r) => r,
     };
