@@ -6,6 +6,7 @@
 
 pub mod agent;
 pub mod audit;
+pub mod command_policy;
 pub mod crypto;
 pub mod duration;
 pub mod environment;

@@ -236,6 +236,19 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
     Sha256::digest(data).into()
 }
 
+/// SHA-256 of everything `reader` yields, read in 64 KiB pieces (a binary to pin).
+pub fn sha256_reader(mut reader: impl std::io::Read) -> std::io::Result<[u8; 32]> {
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = reader.read(&mut buf)?;
+        if n == 0 {
+            return Ok(hasher.finalize().into());
+        }
+        hasher.update(&buf[..n]);
+    }
+}
+
 /// AES-256-GCM encryption with an explicit nonce (NIST SP 800-38D); returns `ciphertext || tag`.
 pub(crate) fn gcm_seal_with_nonce(
     key: &[u8; KEY_LEN],
