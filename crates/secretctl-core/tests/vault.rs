@@ -588,3 +588,24 @@ fn a_dry_run_import_fails_where_the_real_one_would_and_writes_nothing() {
         .collect();
     assert_eq!(names, ["db"], "a dry run writes nothing");
 }
+
+/// A writer killed while replacing vault.meta leaves a `.tmp-*` file; opening the vault
+/// removes old ones and leaves fresh ones (which may belong to a running writer).
+#[test]
+fn stale_temporary_files_are_removed_on_open() {
+    let (_tmp, dir) = new_vault();
+    let old = dir.root().join(".tmp-old");
+    let fresh = dir.root().join(".tmp-fresh");
+    std::fs::write(&old, b"x").unwrap();
+    std::fs::write(&fresh, b"x").unwrap();
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&old)
+        .unwrap()
+        .set_modified(hour_ago)
+        .unwrap();
+    Vault::open(&dir).unwrap();
+    assert!(!old.exists(), "an hour-old temporary file is removed");
+    assert!(fresh.exists(), "a fresh one may be a running writer's");
+}

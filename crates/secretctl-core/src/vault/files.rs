@@ -141,6 +141,25 @@ fn check_owner_and_mode(path: &Path, meta: &fs::Metadata, wanted: u32) -> Result
     Ok(())
 }
 
+/// Removes temporary files that a writer killed mid-write left behind (`write_atomic`'s
+/// `.tmp-*`). Only files older than ten minutes: a younger one may belong to a writer that is
+/// still running. Best effort: a file that cannot be removed is left.
+pub(crate) fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let cutoff = std::time::SystemTime::now() - std::time::Duration::from_secs(600);
+    for entry in entries.flatten() {
+        let stale = entry.file_name().to_string_lossy().starts_with(".tmp-")
+            && entry
+                .metadata()
+                .is_ok_and(|m| m.is_file() && m.modified().is_ok_and(|t| t < cutoff));
+        if stale {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Creates a new file 0600 with `O_EXCL` (never an existing file, never through a symlink).
 pub(crate) fn create_new_private(path: &Path) -> Result<File, Error> {
     OpenOptions::new()

@@ -485,6 +485,7 @@ impl Vault {
             ));
         }
         let wrapped_dek = get_meta_row(&conn, &db, "wrapped_dek")?;
+        files::remove_stale_temporaries(dir.root());
         let db_inode = std::os::unix::fs::MetadataExt::ino(
             &std::fs::metadata(&db).map_err(|e| Error::io(&db, e))?,
         );
@@ -578,6 +579,10 @@ fn meta_json(meta: &MetaFile) -> Vec<u8> {
 const AUDIT_INFO: &str = "audit-log-v1";
 const INDEX_INFO: &str = "key-index-v1";
 const POLICY_INFO: &str = "mcp-policy-v1";
+/// Metadata key of the stored MCP policy approval.
+const POLICY_APPROVAL_META: &str = "policy_approval";
+/// Domain prefix of the MAC that guards the stored approval row.
+const POLICY_APPROVAL_MAC_DOMAIN: &[u8] = b"secretctl policy approval row v1\0";
 const ROW_INFO: &str = "row-mac-v1";
 /// Metadata flag: every secrets row carries a MAC, so a missing one is tampering.
 const ROW_MACS_FLAG: &str = "row_macs";
@@ -852,6 +857,68 @@ impl Session {
     /// The key that MACs the approved MCP policy (SPEC §7.2).
     pub fn policy_key(&self) -> SubKey {
         self.keys.dek.derive(POLICY_INFO)
+    }
+
+    /// The stored MCP policy approval (the JSON of `command_policy::Approval`), if any
+    /// (SPEC §7.2).
+    ///
+    /// The row holds a MAC under [`Session::policy_key`] ahead of the JSON, so the pinned paths
+    /// and hashes cannot be edited in `vault.db` without the key; a row that fails it is an
+    /// error, never an approval.
+    pub fn policy_approval(&self) -> Result<Option<Vec<u8>>> {
+        let db = self.vault.dir.db();
+        let row: Option<Vec<u8>> = self
+            .vault
+            .conn
+            .query_row(
+                "SELECT value FROM metadata WHERE key = ?1",
+                params![POLICY_APPROVAL_META],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| Error::sql(&db, e))?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let damaged = || Error::Damaged {
+            path: db.clone(),
+            reason: "the stored policy approval fails its MAC".into(),
+        };
+        if row.len() < 32 {
+            return Err(damaged());
+        }
+        let (mac, json) = row.split_at(32);
+        let expected = self
+            .policy_key()
+            .mac_parts(&[POLICY_APPROVAL_MAC_DOMAIN, json]);
+        if !crypto::constant_time_eq(mac, &expected) {
+            return Err(damaged());
+        }
+        Ok(Some(json.to_vec()))
+    }
+
+    /// Stores an MCP policy approval (SPEC §7.2) in an audited transaction (action
+    /// `policy_approve`; the detail records the number of approved commands).
+    ///
+    /// `json` is the `command_policy::Approval` JSON; it is stored behind a MAC under
+    /// [`Session::policy_key`] (see [`Session::policy_approval`]).
+    pub fn set_policy_approval(&mut self, json: &[u8], source: Source) -> Result<()> {
+        let db = self.vault.dir.db();
+        let commands = serde_json::from_slice::<serde_json::Value>(json)
+            .ok()
+            .and_then(|v| v.get("commands").and_then(|c| c.as_array()).map(Vec::len));
+        let mac = self
+            .policy_key()
+            .mac_parts(&[POLICY_APPROVAL_MAC_DOMAIN, json]);
+        let mut row = Vec::with_capacity(32 + json.len());
+        row.extend_from_slice(&mac);
+        row.extend_from_slice(json);
+        self.audited(Action::PolicyApprove, None, source, |conn, _, detail| {
+            if let Some(n) = commands {
+                detail.insert("commands".into(), n.into());
+            }
+            set_meta_row(conn, &db, POLICY_APPROVAL_META, &row)
+        })
     }
 
     /// Runs `op` and appends its audit record in one `BEGIN IMMEDIATE` transaction.
