@@ -84,11 +84,13 @@ pub enum Action {
     AgentRefused,
     /// The session agent locked (lock, timeout, signal, vault changed).
     AgentLock,
+    /// The MCP command policy approved (SPEC §7.2).
+    PolicyApprove,
 }
 
 impl Action {
     /// Every stored name, for filters.
-    pub const NAMES: [&'static str; 20] = [
+    pub const NAMES: [&'static str; 21] = [
         "init",
         "unlock",
         "set",
@@ -109,6 +111,7 @@ impl Action {
         "agent_start",
         "agent_refused",
         "agent_lock",
+        "policy_approve",
     ];
 
     /// The stored name.
@@ -134,6 +137,7 @@ impl Action {
             Action::AgentStart => "agent_start",
             Action::AgentRefused => "agent_refused",
             Action::AgentLock => "agent_lock",
+            Action::PolicyApprove => "policy_approve",
         }
     }
 }

@@ -114,6 +114,9 @@ pub enum Command {
     /// Manage the master password.
     #[command(subcommand)]
     Password(PasswordCommand),
+    /// Approve, show, check or edit the MCP command policy (mcp-policy.yaml).
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// Print version information.
     Version(VersionArgs),
     /// Print a shell completion script.
@@ -357,6 +360,32 @@ pub enum AuditCommand {
     Export(AuditExportArgs),
     /// Remove old records, leaving a checkpoint so the chain still verifies.
     Prune(AuditPruneArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Pin the policy's commands and approve it (always asks for the master password).
+    Approve(PolicyApproveArgs),
+    /// Show the policy, whether it is approved and whether its binaries changed.
+    Show(JsonArg),
+    /// Validate the policy and flag risky entries, or explain the decision for a command line.
+    Check(PolicyCheckArgs),
+    /// Edit the policy in $EDITOR (else vi), then approve it.
+    Edit(PolicyApproveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyApproveArgs {
+    /// Approve without asking for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyCheckArgs {
+    /// Explain the decision for this command line (after `--`) instead of checking the file.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,8 @@ pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_AUTH: u8 = 3;
 pub const EXIT_VAULT: u8 = 4;
+/// Denied by the MCP command policy.
+pub const EXIT_POLICY: u8 = 5;
 
 /// A failed command: what to print and which code to exit with.
 #[derive(Debug)]

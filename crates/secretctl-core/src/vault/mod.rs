@@ -1497,6 +1497,7 @@ fn changes_data(action: Action) -> bool {
             | Action::Import
             | Action::PasswordChange
             | Action::AuditPrune
+            | Action::PolicyApprove
             | Action::Init
     )
 }

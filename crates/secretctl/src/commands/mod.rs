@@ -11,6 +11,7 @@ mod inject;
 mod list;
 mod lock;
 mod password;
+mod policy;
 mod redact;
 mod run;
 mod set;
@@ -41,6 +42,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::AgentServe(a) => return Ok(crate::agent::server::serve(g, a)),
         Command::Audit(a) => audit::run(g, a),
         Command::Password(a) => password::run(g, a),
+        Command::Policy(a) => policy::run(g, a),
         Command::Version(a) => version::run(a),
         Command::Completion(a) => completion::run(a),
         Command::Man(a) => completion::man(a),
