@@ -132,6 +132,21 @@ pub enum Request {
         /// The client interface.
         via: String,
     },
+    /// MCP `secret_run` (SPEC §7.2, §7.3): the agent loads `mcp-policy.yaml`, checks it
+    /// against the approval it stores, decides `command args…` for `keys` with
+    /// [`crate::command_policy::decide`], refuses values shorter than 4 bytes, and only then
+    /// fetches the secrets. Every denial is audited (action `run`, error `denied`, the reason in
+    /// the detail) and answered with [`ErrorKind::Denied`]. The body is an [`McpRunGrant`].
+    McpRun {
+        /// The command as the agent asked for it (a bare name or an absolute path).
+        command: String,
+        /// Its arguments.
+        args: Vec<String>,
+        /// Key patterns.
+        keys: Vec<String>,
+        /// The client interface.
+        via: String,
+    },
     /// A plaintext read: only inside an `--allow-reveal` window.
     Get {
         /// The key.
@@ -139,6 +154,20 @@ pub enum Request {
         /// The client interface.
         via: String,
     },
+}
+
+/// The body of a successful [`Request::McpRun`]: what to execute, and how.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct McpRunGrant {
+    /// The pinned canonical path to execute (never looked up on a PATH).
+    pub canonical_path: PathBuf,
+    /// The rule's timeout, milliseconds.
+    pub timeout_ms: u64,
+    /// `redacted`, `tail:N` or `none`.
+    pub output: String,
+    /// The secrets, as [`secret_to_wire`] gives them.
+    pub found: Vec<serde_json::Value>,
 }
 
 /// What every request travels in.
@@ -162,7 +191,7 @@ pub enum ErrorKind {
     PasswordRequired,
     /// The request is malformed, of another version, or too large.
     BadRequest,
-    /// The extend proof is wrong.
+    /// The extend proof is wrong, or the MCP policy refused a run.
     Denied,
     /// Operation failed (exit 1).
     Failed,

@@ -117,6 +117,8 @@ pub enum Command {
     /// Approve, show, check or edit the MCP command policy (mcp-policy.yaml).
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Serve the MCP tools to an AI agent over stdin/stdout (needs `secretctl unlock`).
+    McpServer,
     /// Print version information.
     Version(VersionArgs),
     /// Print a shell completion script.

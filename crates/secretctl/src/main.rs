@@ -9,6 +9,7 @@ mod commands;
 mod completion;
 mod failure;
 mod io;
+mod mcp;
 mod password;
 
 use clap::Parser;

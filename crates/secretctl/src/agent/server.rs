@@ -8,11 +8,13 @@
 use crate::cli::AgentServeArgs;
 use crate::cli::Global;
 use secretctl_core::agent::{
-    Envelope, ErrorKind, MAX_REQUEST, PROTOCOL_VERSION, Reply, Request, Status, masked_to_wire,
-    read_frame, secret_to_wire, summary_to_wire, write_frame,
+    Envelope, ErrorKind, MAX_REQUEST, McpRunGrant, PROTOCOL_VERSION, Reply, Request, Status,
+    masked_to_wire, read_frame, secret_to_wire, summary_to_wire, write_frame,
 };
 use secretctl_core::audit::{Action, Source};
+use secretctl_core::command_policy::{self, Approval};
 use secretctl_core::pattern::Pattern;
+use secretctl_core::policy::{OutputMode, Policy};
 use secretctl_core::secret::KeyName;
 use secretctl_core::vault::{self, ErrorClass, ListFilter, Session, Vault};
 use std::io::{Read, Write};
@@ -510,6 +512,15 @@ fn answer(
                 "optional": maybe.iter().map(|s| s.as_ref().map(secret_to_wire)).collect::<Vec<_>>(),
             }))
         }
+        Request::McpRun {
+            command,
+            args,
+            keys,
+            via: v,
+        } => {
+            session.set_via(Some(via(&v)));
+            mcp_run(session, &command, &args, &keys)?
+        }
         Request::Get { key: k, via: v } => {
             if clock.reveal_until.is_none_or(|u| Instant::now() >= u) {
                 return Err(Reply::error(
@@ -523,4 +534,178 @@ fn answer(
         }
         _ => return Err(Reply::error(ErrorKind::BadRequest, "unknown request")),
     })
+}
+
+/// Records a refused MCP run (fail closed: if the record cannot be written, the reply is that
+/// failure) and answers with the denial.
+fn mcp_deny(session: &mut Session, command: &str, reason: String, message: String) -> Reply {
+    let mut detail = serde_json::Map::new();
+    detail.insert(
+        "command".into(),
+        secretctl_core::secret::shown(command).into(),
+    );
+    detail.insert("reason".into(), reason.into());
+    match session.note(Action::Run, Source::Agent, Some("denied"), detail) {
+        Ok(()) => Reply::error(ErrorKind::Denied, message),
+        Err(e) => failure(e),
+    }
+}
+
+/// The policy file and the exact bytes its approval's HMAC covers.
+fn mcp_policy(path: &Path) -> Result<(Policy, Vec<u8>), String> {
+    Policy::load(path).map_err(|e| e.to_string())?;
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| format!("{}: it is not UTF-8 text", path.display()))?;
+    let policy = Policy::parse(text, path).map_err(|e| e.to_string())?;
+    Ok((policy, bytes))
+}
+
+/// MCP `secret_run` inside the agent (SPEC §7.2, §7.3): policy, approval, decision, keys,
+/// minimum length, then the fetch. The secrets leave the agent only for an allowed run.
+fn mcp_run(
+    session: &mut Session,
+    command: &str,
+    args: &[String],
+    keys: &[String],
+) -> Result<Reply, Reply> {
+    let patterns = keys
+        .iter()
+        .map(|p| Pattern::parse(p))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Reply::error(ErrorKind::Usage, e.to_string()))?;
+    if patterns.is_empty() {
+        return Err(Reply::error(ErrorKind::Usage, "no keys given"));
+    }
+    let path = session.dir().policy();
+    let (policy, bytes) = match mcp_policy(&path) {
+        Ok(p) => p,
+        Err(problem) => {
+            return Err(mcp_deny(
+                session,
+                command,
+                "policy_unusable".into(),
+                format!("the MCP policy cannot be used, so every run is denied: {problem}"),
+            ));
+        }
+    };
+    let approval = match session.policy_approval().map_err(failure)? {
+        None => None,
+        Some(json) => match String::from_utf8(json)
+            .ok()
+            .and_then(|t| Approval::from_json(&t).ok())
+        {
+            Some(a) => Some(a),
+            None => {
+                return Err(mcp_deny(
+                    session,
+                    command,
+                    "approval_unreadable".into(),
+                    "the stored policy approval cannot be read; run `secretctl policy approve`"
+                        .into(),
+                ));
+            }
+        },
+    };
+    let policy_key = session.policy_key();
+    let decide = |names: &[KeyName]| {
+        command_policy::decide(
+            &policy,
+            &bytes,
+            approval.as_ref(),
+            &policy_key,
+            command,
+            args,
+            names,
+        )
+    };
+    // The command line first, so a refused command reads no key names at all.
+    if let Err(d) = decide(&[]) {
+        return Err(mcp_deny(session, command, d.reason(), d.to_string()));
+    }
+    let names: Vec<KeyName> = if patterns.iter().all(|p| matches!(p, Pattern::Literal(_))) {
+        patterns
+            .iter()
+            .filter_map(|p| match p {
+                Pattern::Literal(k) => Some(k.clone()),
+                Pattern::Glob { .. } => None,
+            })
+            .collect()
+    } else {
+        let all = session
+            .list(&ListFilter::default(), Source::Agent)
+            .map_err(failure)?;
+        let mut names = Vec::new();
+        for p in &patterns {
+            let mut any = false;
+            for s in all.iter().filter(|s| p.matches(&s.name)) {
+                any = true;
+                if !names.contains(&s.name) {
+                    names.push(s.name.clone());
+                }
+            }
+            if !any {
+                return Err(Reply::error(
+                    ErrorKind::Failed,
+                    format!(
+                        "no secret matches {}",
+                        secretctl_core::secret::shown(p.as_str())
+                    ),
+                ));
+            }
+        }
+        names
+    };
+    let decision = match decide(&names) {
+        Ok(d) => d,
+        Err(d) => return Err(mcp_deny(session, command, d.reason(), d.to_string())),
+    };
+    let literal: Vec<Pattern> = names.iter().cloned().map(Pattern::Literal).collect();
+    let mut detail = serde_json::Map::new();
+    detail.insert(
+        "command".into(),
+        decision
+            .canonical_path
+            .to_string_lossy()
+            .into_owned()
+            .into(),
+    );
+    detail.insert("rule".into(), decision.rule_name.clone().into());
+    let (found, _) = session
+        .fetch(&literal, &[], Action::Run, Source::Agent, detail)
+        .map_err(failure)?;
+    for s in &found {
+        let vars = secretctl_core::environment::secret_vars(s, None);
+        if let Some(v) = vars.iter().find(|v| v.value.expose_bytes().len() < 4) {
+            let field = if v.field == secretctl_core::secret::VALUE_FIELD {
+                String::new()
+            } else {
+                format!(" (field {})", v.field)
+            };
+            return Err(mcp_deny(
+                session,
+                command,
+                "short_secret".into(),
+                format!(
+                    "secret {}{field} is shorter than 4 bytes; MCP never injects such values, \
+                     because redacting them would reveal where they occur",
+                    s.name
+                ),
+            ));
+        }
+    }
+    let output = match decision.output {
+        OutputMode::Redacted => "redacted".to_owned(),
+        OutputMode::Tail(n) => format!("tail:{n}"),
+        OutputMode::None => "none".to_owned(),
+    };
+    let grant = McpRunGrant {
+        canonical_path: decision.canonical_path,
+        timeout_ms: u64::try_from(decision.timeout.as_millis()).unwrap_or(u64::MAX),
+        output,
+        found: found.iter().map(secret_to_wire).collect(),
+    };
+    Ok(Reply::ok(
+        serde_json::to_value(grant).expect("grants serialise"),
+    ))
 }

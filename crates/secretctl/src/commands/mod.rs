@@ -43,6 +43,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Audit(a) => audit::run(g, a),
         Command::Password(a) => password::run(g, a),
         Command::Policy(a) => policy::run(g, a),
+        Command::McpServer => return crate::mcp::serve(g),
         Command::Version(a) => version::run(a),
         Command::Completion(a) => completion::run(a),
         Command::Man(a) => completion::man(a),
