@@ -362,13 +362,22 @@ fn mcp_server_end_to_end() {
     assert_eq!(refused.len(), 1, "{parallel:?}");
     tool_error(refused[0], "5 runs are already in progress");
 
-    // Every denial is audited with its reason, via mcp.
-    let denied: Vec<(String, String)> = s
-        .audit()
+    // Every call is audited with source mcp (SPEC §7.3); every denial with its reason.
+    let records = s.audit();
+    let allowed = records
+        .iter()
+        .filter(|a| a["action"] == "run" && a["success"] == true)
+        .count();
+    assert!(allowed > 0, "the allowed runs are recorded");
+    for a in records.iter().filter(|a| a["detail"]["via"] == "mcp") {
+        assert_eq!(a["source"], "mcp", "{a}");
+    }
+    let denied: Vec<(String, String)> = records
         .iter()
         .filter(|a| a["action"] == "run" && a["success"] == false)
         .map(|a| {
             assert_eq!(a["detail"]["via"], "mcp", "{a}");
+            assert_eq!(a["source"], "mcp", "{a}");
             (
                 a["detail"]["reason"]
                     .as_str()

@@ -334,6 +334,16 @@ fn handle(
     None
 }
 
+/// The source recorded for a request: MCP calls are audited as `mcp` (SPEC §7.3); every other
+/// client's as `agent`, with the client in `detail.via` (SPEC §9).
+fn source_for(via: &str) -> Source {
+    if via == "mcp" {
+        Source::Mcp
+    } else {
+        Source::Agent
+    }
+}
+
 fn via(name: &str) -> &'static str {
     match name {
         "cli" => "cli",
@@ -451,13 +461,13 @@ fn answer(
                 expiring_before: expiring_before_ms
                     .and_then(|m| jiff::Timestamp::from_millisecond(m).ok()),
             };
-            let list = session.list(&filter, Source::Agent).map_err(failure)?;
+            let list = session.list(&filter, source_for(&v)).map_err(failure)?;
             Reply::ok(list.iter().map(summary_to_wire).collect())
         }
         Request::GetMasked { key: k, via: v } => {
             session.set_via(Some(via(&v)));
             let (summary, views, bindings) = session
-                .get_masked(&key(&k)?, Source::Agent)
+                .get_masked(&key(&k)?, source_for(&v))
                 .map_err(failure)?;
             Reply::ok(masked_to_wire(&summary, &views, &bindings))
         }
@@ -505,7 +515,7 @@ fn answer(
                 detail.insert("command".into(), c.into());
             }
             let (found, maybe) = session
-                .fetch(&patterns, &optional, action, Source::Agent, detail)
+                .fetch(&patterns, &optional, action, source_for(&v), detail)
                 .map_err(failure)?;
             Reply::ok(serde_json::json!({
                 "found": found.iter().map(secret_to_wire).collect::<Vec<_>>(),
@@ -545,7 +555,7 @@ fn mcp_deny(session: &mut Session, command: &str, reason: String, message: Strin
         secretctl_core::secret::shown(command).into(),
     );
     detail.insert("reason".into(), reason.into());
-    match session.note(Action::Run, Source::Agent, Some("denied"), detail) {
+    match session.note(Action::Run, Source::Mcp, Some("denied"), detail) {
         Ok(()) => Reply::error(ErrorKind::Denied, message),
         Err(e) => failure(e),
     }
@@ -633,7 +643,7 @@ fn mcp_run(
             .collect()
     } else {
         let all = session
-            .list(&ListFilter::default(), Source::Agent)
+            .list(&ListFilter::default(), Source::Mcp)
             .map_err(failure)?;
         let mut names = Vec::new();
         for p in &patterns {
@@ -672,7 +682,7 @@ fn mcp_run(
     );
     detail.insert("rule".into(), decision.rule_name.clone().into());
     let (found, _) = session
-        .fetch(&literal, &[], Action::Run, Source::Agent, detail)
+        .fetch(&literal, &[], Action::Run, Source::Mcp, detail)
         .map_err(failure)?;
     for s in &found {
         let vars = secretctl_core::environment::secret_vars(s, None);
