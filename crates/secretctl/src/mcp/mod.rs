@@ -65,8 +65,14 @@ pub fn serve(g: &Global) -> Result<ExitCode> {
             .map_err(|e| Failure::failed(format!("the MCP server failed: {e}")))?;
         Ok::<(), Failure>(())
     });
-    // A blocking stdin read cannot be cancelled; do not wait for it.
-    runtime.shutdown_background();
+    // Dropping the tool calls still in flight cancels their runs; wait (bounded) for the run
+    // threads to terminate each child's process group (TERM, KILL after the grace period).
+    // Exiting at once would leave the group to PR_SET_PDEATHSIG, which reaches only the
+    // direct child. A blocking stdin read cannot be cancelled: the bound keeps it from
+    // holding the exit.
+    runtime.shutdown_timeout(
+        secretctl_core::runner::DEFAULT_KILL_GRACE + std::time::Duration::from_secs(2),
+    );
     outcome.map(|()| ExitCode::SUCCESS)
 }
 
