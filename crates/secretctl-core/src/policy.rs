@@ -236,6 +236,13 @@ impl Policy {
     /// Reads and parses the policy file, refusing a symlink, a file that is not ours or that
     /// group or others can read or write.
     pub fn load(path: &Path) -> Result<Policy, PolicyError> {
+        Self::load_with_bytes(path).map(|(policy, _)| policy)
+    }
+
+    /// Like [`load`](Policy::load), and also returns the exact bytes that were checked and
+    /// parsed: those are what an approval's HMAC covers, so they must not be read a second
+    /// time (the file could change in between).
+    pub fn load_with_bytes(path: &Path) -> Result<(Policy, Vec<u8>), PolicyError> {
         use std::os::unix::fs::{MetadataExt, PermissionsExt};
         let unsafe_ = |problem: String| PolicyError::Unsafe {
             path: path.to_owned(),
@@ -274,7 +281,8 @@ impl Policy {
             path: path.to_owned(),
             problem: "it is not UTF-8 text".into(),
         })?;
-        Policy::parse(text, path)
+        let policy = Policy::parse(text, path)?;
+        Ok((policy, bytes))
     }
 
     /// The rules of alias set `name`.

@@ -563,12 +563,7 @@ fn mcp_deny(session: &mut Session, command: &str, reason: String, message: Strin
 
 /// The policy file and the exact bytes its approval's HMAC covers.
 fn mcp_policy(path: &Path) -> Result<(Policy, Vec<u8>), String> {
-    Policy::load(path).map_err(|e| e.to_string())?;
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let text = std::str::from_utf8(&bytes)
-        .map_err(|_| format!("{}: it is not UTF-8 text", path.display()))?;
-    let policy = Policy::parse(text, path).map_err(|e| e.to_string())?;
-    Ok((policy, bytes))
+    Policy::load_with_bytes(path).map_err(|e| e.to_string())
 }
 
 /// MCP `secret_run` inside the agent (SPEC §7.2, §7.3): policy, approval, decision, keys,

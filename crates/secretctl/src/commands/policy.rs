@@ -61,13 +61,7 @@ fn load_failure(e: PolicyError) -> Failure {
 /// Loads the policy (with the file checks of [`Policy::load`]) and returns it with the exact
 /// bytes it was parsed from, which are what the approval's HMAC covers.
 fn load(path: &Path) -> Result<(Policy, Vec<u8>)> {
-    Policy::load(path).map_err(load_failure)?;
-    let bytes = std::fs::read(path)
-        .map_err(|e| Failure::failed(format!("cannot read {}: {e}", path.display())))?;
-    let text = std::str::from_utf8(&bytes)
-        .map_err(|_| Failure::failed(format!("{}: it is not UTF-8 text", path.display())))?;
-    let policy = Policy::parse(text, path).map_err(load_failure)?;
-    Ok((policy, bytes))
+    Policy::load_with_bytes(path).map_err(load_failure)
 }
 
 /// The stored approval, if any.
