@@ -30,7 +30,8 @@ pub enum Access {
     Agent(AgentClient),
 }
 
-fn client_failure(e: ClientError) -> Failure {
+/// The one line and exit code for an error of the agent client.
+pub fn client_failure(e: ClientError) -> Failure {
     match e {
         ClientError::NotRunning => Failure::auth(
             "the session agent locked; run `secretctl unlock`, or give the master password",

@@ -2,15 +2,12 @@
 
 use crate::agent::client::{AgentClient, ClientError};
 use crate::cli::Global;
-use crate::failure::{EXIT_VAULT, Failure, Result};
+use crate::failure::{Failure, Result};
 use crate::io;
 use secretctl_core::agent::Request;
 
 pub fn run(g: &Global) -> Result<()> {
-    let client = AgentClient::find(&g.vault_dir()).map_err(|e| match e {
-        ClientError::Unsafe(m) => Failure::new(EXIT_VAULT, m),
-        _ => Failure::failed("cannot reach the session agent"),
-    })?;
+    let client = AgentClient::find(&g.vault_dir()).map_err(crate::access::client_failure)?;
     match client.map(|c| c.request(Request::Lock {})) {
         Some(Ok(_)) => io::outln("locked"),
         Some(Err(ClientError::NotRunning)) | None => {

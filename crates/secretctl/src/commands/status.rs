@@ -1,15 +1,12 @@
 //! `secretctl status`: whether the session agent is unlocked, and the time left.
 
-use crate::agent::client::{AgentClient, ClientError};
+use crate::agent::client::AgentClient;
 use crate::cli::{Global, JsonArg};
-use crate::failure::{EXIT_VAULT, Failure, Result};
+use crate::failure::{Failure, Result};
 use crate::io;
 
 pub fn run(g: &Global, a: JsonArg) -> Result<()> {
-    let client = AgentClient::find(&g.vault_dir()).map_err(|e| match e {
-        ClientError::Unsafe(m) => Failure::new(EXIT_VAULT, m),
-        _ => Failure::failed("cannot reach the session agent"),
-    })?;
+    let client = AgentClient::find(&g.vault_dir()).map_err(crate::access::client_failure)?;
     let status = match client {
         Some(c) => c
             .status()

@@ -1,6 +1,6 @@
 //! `secretctl unlock`: start the session agent, or extend the running one (SPEC §9).
 
-use crate::agent::client::{AgentClient, ClientError};
+use crate::agent::client::AgentClient;
 use crate::cli::{Global, UnlockArgs};
 use crate::failure::{EXIT_AUTH, EXIT_USAGE, EXIT_VAULT, Failure, Result};
 use crate::{io, password};
@@ -22,10 +22,7 @@ pub fn run(g: &Global, a: UnlockArgs) -> Result<()> {
         .map(|d| d.as_secs());
     let dir = g.vault_dir();
     let vault = Vault::open(&dir)?;
-    let client = AgentClient::find(&dir).map_err(|e| match e {
-        ClientError::Unsafe(m) => Failure::new(EXIT_VAULT, m),
-        _ => Failure::failed("cannot reach the session agent"),
-    })?;
+    let client = AgentClient::find(&dir).map_err(crate::access::client_failure)?;
     let pw = password::current(g)?;
     if let Some(client) = client {
         if let Ok(Some(status)) = client.status() {
