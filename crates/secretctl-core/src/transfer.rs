@@ -155,6 +155,27 @@ impl fmt::Debug for Item {
     }
 }
 
+/// A whole secret read from another password manager or vault (`import --from`), with the
+/// folder it sat in there.
+pub struct Record {
+    /// The secret: name (already sanitised to SPEC §3.3), fields, bindings and metadata.
+    pub secret: crate::secret::Secret,
+    /// The folder path, outermost first (`["Work", "AWS"]`); empty when the item had none.
+    /// Segments are kept as written (they may contain `/`).
+    pub folder: Vec<String>,
+}
+
+/// What a converter made of a foreign file: the records, and one line for each thing the
+/// source held that secretctl cannot express (an attachment, a passkey, a second TOTP, ...), so
+/// nothing is dropped silently. Lines name the item, never a value.
+#[derive(Default)]
+pub struct Conversion {
+    /// The secrets, in file order.
+    pub records: Vec<Record>,
+    /// What could not be carried over, one line each.
+    pub unsupported: Vec<String>,
+}
+
 /// A file that could not be parsed.
 ///
 /// `line` is 1-based and points at the offending entry (for a value spanning
