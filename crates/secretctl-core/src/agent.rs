@@ -8,7 +8,7 @@
 //! reply per connection.
 
 use crate::secret::{
-    Bindings, Field, FieldView, InputType, KeyName, Secret, SecretMeta, SecretSummary,
+    Bindings, Field, FieldView, FolderPath, InputType, KeyName, Secret, SecretMeta, SecretSummary,
     SecretUpdate, SecretValue, Template,
 };
 use base64::Engine;
@@ -99,6 +99,17 @@ pub enum Request {
         tag: Option<String>,
         /// Only secrets expiring before this time (ms since the epoch).
         expiring_before_ms: Option<i64>,
+        /// Only secrets in this folder or below it.
+        #[serde(default)]
+        folder: Option<String>,
+        /// The client interface.
+        via: String,
+    },
+    /// A folder operation. The body is a list of [`WireFolder`] for `list` and `info`, the
+    /// number of secrets taken out of folders for `delete`, and null otherwise.
+    Folder {
+        /// What to do.
+        what: FolderOp,
         /// The client interface.
         via: String,
     },
@@ -144,6 +155,9 @@ pub enum Request {
         args: Vec<String>,
         /// Key patterns.
         keys: Vec<String>,
+        /// An `env_aliases` set of the approved policy to read the keys through.
+        #[serde(default)]
+        env: Option<String>,
         /// The client interface.
         via: String,
     },
@@ -154,6 +168,131 @@ pub enum Request {
         /// The client interface.
         via: String,
     },
+}
+
+/// A folder operation (see [`crate::vault::Session::folder_list`] and its siblings). Paths
+/// are written `Work/AWS`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum FolderOp {
+    /// Every folder.
+    List {},
+    /// One folder.
+    Info {
+        /// The folder.
+        path: String,
+    },
+    /// Create a folder and missing parents.
+    Create {
+        /// The folder.
+        path: String,
+    },
+    /// Rename a folder in place.
+    Rename {
+        /// The folder.
+        path: String,
+        /// Its new name.
+        name: String,
+    },
+    /// Move a folder under another, or to the top level.
+    Move {
+        /// The folder.
+        path: String,
+        /// The new parent; `None` for the top level.
+        to: Option<String>,
+    },
+    /// Delete a folder (never its secrets).
+    Delete {
+        /// The folder.
+        path: String,
+        /// Also when it holds secrets or folders.
+        force: bool,
+    },
+}
+
+impl FolderOp {
+    /// Performs the operation on an unlocked vault and gives the body the agent replies with.
+    pub fn apply(
+        self,
+        session: &mut crate::vault::Session,
+        source: crate::audit::Source,
+    ) -> Result<serde_json::Value, crate::vault::Error> {
+        let listed = |folders: &[crate::vault::FolderInfo]| {
+            serde_json::Value::Array(
+                folders
+                    .iter()
+                    .map(|f| serde_json::to_value(WireFolder::of(f)).expect("folders serialise"))
+                    .collect(),
+            )
+        };
+        let path = |p: &str| FolderPath::parse(p).map_err(crate::vault::Error::from);
+        Ok(match self {
+            FolderOp::List {} => listed(&session.folder_list(source)?),
+            FolderOp::Info { path: p } => listed(&[session.folder_info(&path(&p)?, source)?]),
+            FolderOp::Create { path: p } => {
+                session.folder_create(&path(&p)?, source)?;
+                serde_json::Value::Null
+            }
+            FolderOp::Rename { path: p, name } => {
+                session.folder_rename(&path(&p)?, &name, source)?;
+                serde_json::Value::Null
+            }
+            FolderOp::Move { path: p, to } => {
+                let to = to.as_deref().map(path).transpose()?;
+                session.folder_move(&path(&p)?, to.as_ref(), source)?;
+                serde_json::Value::Null
+            }
+            FolderOp::Delete { path: p, force } => {
+                session.folder_delete(&path(&p)?, force, source)?.into()
+            }
+        })
+    }
+}
+
+/// The folders of a `list` or `info` reply; `None` when malformed.
+pub fn folders_from_wire(v: serde_json::Value) -> Option<Vec<crate::vault::FolderInfo>> {
+    let wire: Vec<WireFolder> = serde_json::from_value(v).ok()?;
+    wire.into_iter().map(WireFolder::into_info).collect()
+}
+
+/// A folder as it crosses the socket.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WireFolder {
+    /// `Work/AWS`.
+    pub path: String,
+    /// Secrets directly in it.
+    pub secrets: usize,
+    /// Folders directly in it.
+    pub subfolders: usize,
+    /// Creation time, ms since the epoch.
+    pub created_ms: Option<i64>,
+    /// Last change, ms since the epoch.
+    pub updated_ms: Option<i64>,
+}
+
+impl WireFolder {
+    /// The wire form.
+    pub fn of(f: &crate::vault::FolderInfo) -> WireFolder {
+        WireFolder {
+            path: f.path.to_string(),
+            secrets: f.secrets,
+            subfolders: f.subfolders,
+            created_ms: ms(f.created_at),
+            updated_ms: ms(f.updated_at),
+        }
+    }
+
+    /// Back to a [`crate::vault::FolderInfo`]; `None` when the path is not valid.
+    pub fn into_info(self) -> Option<crate::vault::FolderInfo> {
+        Some(crate::vault::FolderInfo {
+            path: FolderPath::parse(&self.path).ok()?,
+            secrets: self.secrets,
+            subfolders: self.subfolders,
+            created_at: ts(self.created_ms),
+            updated_at: ts(self.updated_ms),
+        })
+    }
 }
 
 /// The body of a successful [`Request::McpRun`]: what to execute, and how.
@@ -286,6 +425,9 @@ pub struct WireUpdate {
     pub add_tags: Vec<String>,
     /// New expiry in ms (`Some(None)` clears).
     pub expires_ms: Option<Option<i64>>,
+    /// Folder path to file it in (`Some(None)` takes it out of its folder).
+    #[serde(default)]
+    pub folder: Option<Option<String>>,
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -326,6 +468,10 @@ impl WireUpdate {
             tags: u.tags.clone(),
             add_tags: u.add_tags.clone(),
             expires_ms: u.expires_at.map(ms),
+            folder: u
+                .folder
+                .as_ref()
+                .map(|f| f.as_ref().map(ToString::to_string)),
         }
     }
 
@@ -343,6 +489,11 @@ impl WireUpdate {
             Some(t) => Some(Template::parse(t)?),
             None => None,
         };
+        let folder = match &self.folder {
+            Some(Some(f)) => Some(Some(FolderPath::parse(f).ok()?)),
+            Some(None) => Some(None),
+            None => None,
+        };
         Some(SecretUpdate {
             value,
             fields,
@@ -356,6 +507,7 @@ impl WireUpdate {
             tags: self.tags,
             add_tags: self.add_tags,
             expires_at: self.expires_ms.map(ts),
+            folder,
         })
     }
 }
@@ -379,6 +531,8 @@ struct WireMeta {
     expires_ms: Option<i64>,
     created_ms: Option<i64>,
     updated_ms: Option<i64>,
+    #[serde(default)]
+    folder: Option<String>,
 }
 
 impl WireMeta {
@@ -390,6 +544,7 @@ impl WireMeta {
             expires_ms: ms(m.expires_at),
             created_ms: ms(m.created_at),
             updated_ms: ms(m.updated_at),
+            folder: m.folder.as_ref().map(ToString::to_string),
         }
     }
 
@@ -401,6 +556,7 @@ impl WireMeta {
             expires_at: ts(self.expires_ms),
             created_at: ts(self.created_ms),
             updated_at: ts(self.updated_ms),
+            folder: self.folder.and_then(|f| FolderPath::parse(&f).ok()),
         }
     }
 }

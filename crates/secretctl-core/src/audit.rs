@@ -86,11 +86,21 @@ pub enum Action {
     AgentLock,
     /// The MCP command policy approved (SPEC §7.2).
     PolicyApprove,
+    /// Folders listed or looked at.
+    FolderList,
+    /// A folder created.
+    FolderCreate,
+    /// A folder renamed.
+    FolderRename,
+    /// A folder moved.
+    FolderMove,
+    /// A folder deleted.
+    FolderDelete,
 }
 
 impl Action {
     /// Every stored name, for filters.
-    pub const NAMES: [&'static str; 21] = [
+    pub const NAMES: [&'static str; 26] = [
         "init",
         "unlock",
         "set",
@@ -112,6 +122,11 @@ impl Action {
         "agent_refused",
         "agent_lock",
         "policy_approve",
+        "folder_list",
+        "folder_create",
+        "folder_rename",
+        "folder_move",
+        "folder_delete",
     ];
 
     /// The stored name.
@@ -138,6 +153,11 @@ impl Action {
             Action::AgentRefused => "agent_refused",
             Action::AgentLock => "agent_lock",
             Action::PolicyApprove => "policy_approve",
+            Action::FolderList => "folder_list",
+            Action::FolderCreate => "folder_create",
+            Action::FolderRename => "folder_rename",
+            Action::FolderMove => "folder_move",
+            Action::FolderDelete => "folder_delete",
         }
     }
 }

@@ -107,6 +107,40 @@ impl AliasRule {
     }
 }
 
+/// Rewrites a key pattern through an alias set: `db/*` under `db/* → db/prod/*` reads
+/// `db/prod/*`. A pattern no rule applies to stays as it is.
+pub fn alias_pattern(rules: &[AliasRule], pattern: &str) -> String {
+    rules
+        .iter()
+        .find_map(|r| r.map(pattern))
+        .unwrap_or_else(|| pattern.to_owned())
+}
+
+/// Gives the secrets read through rewritten patterns the names that were asked for, so that
+/// their variables keep the asked-for names (`db/password` read from `db/prod/password` becomes
+/// `DB_PASSWORD`). `asked[i]` was rewritten to `patterns[i]`; a secret selected by its own name
+/// keeps it.
+pub fn show_aliased_names(
+    rules: &[AliasRule],
+    asked: &[String],
+    patterns: &[Pattern],
+    secrets: &mut [crate::secret::Secret],
+) -> Result<(), crate::secret::InputError> {
+    for s in secrets {
+        let renamed = asked.iter().zip(patterns).find_map(|(asked, p)| {
+            let rule = rules.iter().find(|r| r.map(asked).is_some())?;
+            if !p.matches(&s.name) {
+                return None;
+            }
+            rule.unmap(s.name.as_str())
+        });
+        if let Some(shown) = renamed {
+            s.name = KeyName::parse(&shown)?;
+        }
+    }
+    Ok(())
+}
+
 /// A parsed policy.
 #[derive(Debug, Clone)]
 pub struct Policy {

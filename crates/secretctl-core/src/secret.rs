@@ -1,6 +1,8 @@
 //! What a secret is: its validated name, its value, its metadata, and how it is shown masked
 //! (SPEC §3.3, §7.1). No storage here: the vault module persists these types.
 
+use std::fmt;
+
 use jiff::Timestamp;
 use secrecy::{ExposeSecret, SecretSlice};
 
@@ -84,6 +86,14 @@ pub enum InputError {
     /// A structural rule of fields and bindings.
     #[error("{0}")]
     Fields(String),
+    /// A folder name or path breaks a rule.
+    #[error("invalid folder {shown}: {rule}")]
+    Folder {
+        /// The name or path, escaped and shortened.
+        shown: String,
+        /// The rule it breaks.
+        rule: &'static str,
+    },
     /// The URL is not http(s) or too long.
     #[error("invalid url: {rule}")]
     Url {
@@ -249,6 +259,103 @@ pub struct SecretMeta {
     pub created_at: Option<Timestamp>,
     /// When it was last changed.
     pub updated_at: Option<Timestamp>,
+    /// The folder it is filed in, if any.
+    pub folder: Option<FolderPath>,
+}
+
+/// Longest folder name, bytes.
+pub const MAX_FOLDER_NAME_LEN: usize = 64;
+/// Deepest folder nesting.
+pub const MAX_FOLDER_DEPTH: usize = 16;
+
+/// Where a folder sits: its name and its ancestors' names, outermost first, written `Work/AWS`
+/// (SPEC §3.3). Folders organise secrets; they are not security boundaries. A name is 1–64
+/// bytes of printable text without `/`, not `.` or `..`, without leading or trailing spaces.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FolderPath(Vec<String>);
+
+impl FolderPath {
+    /// Parses `Work/AWS`: names separated by `/`.
+    pub fn parse(text: &str) -> Result<FolderPath, InputError> {
+        FolderPath::from_names(text.split('/').map(str::to_owned).collect()).map_err(|e| match e {
+            InputError::Folder { rule, .. } => InputError::Folder {
+                shown: shown(text),
+                rule,
+            },
+            e => e,
+        })
+    }
+
+    /// A path from its names, outermost first.
+    pub fn from_names(names: Vec<String>) -> Result<FolderPath, InputError> {
+        if names.is_empty() || names.len() > MAX_FOLDER_DEPTH {
+            return Err(InputError::Folder {
+                shown: shown(&names.join("/")),
+                rule: "a folder path has 1 to 16 names",
+            });
+        }
+        for name in &names {
+            check_folder_name(name)?;
+        }
+        Ok(FolderPath(names))
+    }
+
+    /// The names, outermost first.
+    pub fn names(&self) -> &[String] {
+        &self.0
+    }
+
+    /// The folder's own name.
+    pub fn name(&self) -> &str {
+        self.0.last().expect("a folder path has at least one name")
+    }
+
+    /// The enclosing folder, `None` at the top level.
+    pub fn parent(&self) -> Option<FolderPath> {
+        (self.0.len() > 1).then(|| FolderPath(self.0[..self.0.len() - 1].to_vec()))
+    }
+
+    /// This path with one more name.
+    pub fn child(&self, name: &str) -> Result<FolderPath, InputError> {
+        let mut names = self.0.clone();
+        names.push(name.to_owned());
+        FolderPath::from_names(names)
+    }
+
+    /// Whether this is `other` or inside it.
+    pub fn is_within(&self, other: &FolderPath) -> bool {
+        self.0.starts_with(&other.0)
+    }
+}
+
+impl fmt::Display for FolderPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.join("/"))
+    }
+}
+
+/// Checks one folder name (see [`FolderPath`]).
+pub fn check_folder_name(name: &str) -> Result<(), InputError> {
+    let rule = if name.is_empty() || name.len() > MAX_FOLDER_NAME_LEN {
+        Some("a folder name is 1 to 64 bytes")
+    } else if name.contains('/') {
+        Some("a folder name cannot contain '/'")
+    } else if name == "." || name == ".." {
+        Some("'.' and '..' are not folder names")
+    } else if name.chars().any(char::is_control) {
+        Some("a folder name cannot contain control characters")
+    } else if name.trim() != name {
+        Some("a folder name cannot start or end with spaces")
+    } else {
+        None
+    };
+    match rule {
+        Some(rule) => Err(InputError::Folder {
+            shown: shown(name),
+            rule,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// One secret as listed: its name and metadata, no value.
@@ -596,6 +703,8 @@ pub struct SecretUpdate {
     pub add_tags: Vec<String>,
     /// New expiry, or `Some(None)` to clear it.
     pub expires_at: Option<Option<Timestamp>>,
+    /// The folder to file it in (which must exist), or `Some(None)` to take it out of its folder.
+    pub folder: Option<Option<FolderPath>>,
 }
 
 impl SecretUpdate {

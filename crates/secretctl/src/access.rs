@@ -7,11 +7,11 @@
 use crate::agent::client::{AgentClient, ClientError};
 use crate::failure::{EXIT_AUTH, EXIT_FAILED, EXIT_USAGE, EXIT_VAULT, Failure, Result};
 use crate::{cli::Global, password};
-use secretctl_core::agent::{self, ErrorKind, Request, WireUpdate};
+use secretctl_core::agent::{self, ErrorKind, FolderOp, Request, WireUpdate};
 use secretctl_core::audit::{Action, Source};
 use secretctl_core::pattern::Pattern;
 use secretctl_core::secret::{Bindings, FieldView, KeyName, Secret, SecretSummary, SecretUpdate};
-use secretctl_core::vault::{ListFilter, Session, SetOutcome, Vault};
+use secretctl_core::vault::{FolderInfo, ListFilter, Session, SetOutcome, Vault};
 
 /// What an operation may do through the agent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +111,7 @@ impl Access {
                     Request::List {
                         tag: filter.tag.clone(),
                         expiring_before_ms: filter.expiring_before.map(|t| t.as_millisecond()),
+                        folder: filter.folder.as_ref().map(ToString::to_string),
                         via: VIA.into(),
                     },
                 )?;
@@ -216,6 +217,25 @@ impl Access {
                 Ok((found, optional))
             }
         }
+    }
+
+    /// A folder operation; the body as the agent gives it (see `FolderOp::apply`).
+    pub fn folder(&mut self, what: FolderOp) -> Result<serde_json::Value> {
+        match self {
+            Access::Local(s) => Ok(what.apply(s, Source::Cli)?),
+            Access::Agent(c) => Self::ask(
+                c,
+                Request::Folder {
+                    what,
+                    via: VIA.into(),
+                },
+            ),
+        }
+    }
+
+    /// Folders from the body of a `list` or `info` folder operation.
+    pub fn folders(body: serde_json::Value) -> Result<Vec<FolderInfo>> {
+        agent::folders_from_wire(body).ok_or_else(Self::malformed)
     }
 
     /// A plaintext read.

@@ -119,6 +119,12 @@ pub enum Command {
     Policy(PolicyCommand),
     /// Serve the MCP tools to an AI agent over stdin/stdout (needs `secretctl unlock`).
     McpServer,
+    /// Set up AI clients to use the MCP server.
+    #[command(subcommand)]
+    Mcp(McpCommand),
+    /// Create, list, rename, move, delete or inspect folders.
+    #[command(subcommand)]
+    Folder(FolderCommand),
     /// Print version information.
     Version(VersionArgs),
     /// Print a shell completion script.
@@ -174,6 +180,12 @@ pub struct SetArgs {
     /// Expire the secret at WHEN: a duration (30d), a date (2027-01-31) or `never`.
     #[arg(long, value_name = "WHEN")]
     pub expires: Option<String>,
+    /// File the secret in folder PATH (which must exist; see `secretctl folder create`).
+    #[arg(long, value_name = "PATH", conflicts_with = "no_folder")]
+    pub folder: Option<String>,
+    /// Take the secret out of its folder.
+    #[arg(long)]
+    pub no_folder: bool,
 }
 
 #[derive(Debug, Args)]
@@ -206,7 +218,10 @@ pub struct ListArgs {
     /// Show only secrets expiring within DURATION (expired ones included).
     #[arg(long, value_name = "DURATION")]
     pub expiring: Option<String>,
-    /// Show tags, expiry and update time in columns.
+    /// Show only secrets in folder PATH or a folder below it.
+    #[arg(long, value_name = "PATH")]
+    pub folder: Option<String>,
+    /// Show tags, expiry, update time and folder in columns.
     #[arg(short, long)]
     pub long: bool,
     /// Print JSON.
@@ -374,6 +389,98 @@ pub enum PolicyCommand {
     Check(PolicyCheckArgs),
     /// Edit the policy in $EDITOR (else vi), then approve it.
     Edit(PolicyApproveArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum McpCommand {
+    /// Add secretctl's MCP server to an AI client's configuration (with a backup of it).
+    Install(McpInstallArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum McpClient {
+    /// Claude Code (~/.claude.json).
+    ClaudeCode,
+    /// Claude Desktop (claude_desktop_config.json).
+    ClaudeDesktop,
+    /// Cursor (~/.cursor/mcp.json).
+    Cursor,
+}
+
+#[derive(Debug, Args)]
+pub struct McpInstallArgs {
+    /// Configure CLIENT.
+    #[arg(long, value_enum, value_name = "CLIENT")]
+    pub client: McpClient,
+    /// Write the configuration to FILE instead of the client's usual place.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print the change without writing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FolderCommand {
+    /// Create folder PATH and any missing folder above it.
+    Create(FolderPathArg),
+    /// List every folder with the number of secrets and folders in it.
+    List(JsonArg),
+    /// Show one folder.
+    Info(FolderInfoArgs),
+    /// Rename a folder in place.
+    Rename(FolderRenameArgs),
+    /// Move a folder, with its contents, into another folder or to the top level.
+    Move(FolderMoveArgs),
+    /// Delete a folder; its secrets are never deleted.
+    Delete(FolderDeleteArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FolderPathArg {
+    /// The folder, e.g. Work/AWS.
+    #[arg(value_name = "PATH")]
+    pub path: String,
+}
+
+#[derive(Debug, Args)]
+pub struct FolderInfoArgs {
+    /// The folder, e.g. Work/AWS.
+    #[arg(value_name = "PATH")]
+    pub path: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FolderRenameArgs {
+    /// The folder, e.g. Work/AWS.
+    #[arg(value_name = "PATH")]
+    pub path: String,
+    /// Its new name (one name, no '/').
+    #[arg(value_name = "NAME")]
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct FolderMoveArgs {
+    /// The folder to move, e.g. Work/AWS.
+    #[arg(value_name = "PATH")]
+    pub path: String,
+    /// Move it into folder PARENT, or to the top level when PARENT is `/`.
+    #[arg(long, value_name = "PARENT")]
+    pub to: String,
+}
+
+#[derive(Debug, Args)]
+pub struct FolderDeleteArgs {
+    /// The folder, e.g. Work/AWS.
+    #[arg(value_name = "PATH")]
+    pub path: String,
+    /// Also delete a folder holding secrets or folders (its secrets are kept, out of any folder).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -22,6 +22,7 @@ pub fn keys(current: &OsStr) -> Vec<CompletionCandidate> {
     let Ok(body) = client.request(Request::List {
         tag: None,
         expiring_before_ms: None,
+        folder: None,
         via: "completion".into(),
     }) else {
         return Vec::new();

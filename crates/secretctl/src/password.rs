@@ -46,6 +46,12 @@ fn configured(file: &Option<PathBuf>) -> Result<Option<Passphrase>> {
     }
 }
 
+/// The master password from a password file or `SECRETCTL_PASSWORD`, never from a prompt (for
+/// servers whose stdin is a protocol).
+pub fn configured_current(global: &Global) -> Result<Option<Passphrase>> {
+    configured(&global.password_file())
+}
+
 /// The master password of an existing vault.
 pub fn current(global: &Global) -> Result<Passphrase> {
     if let Some(p) = configured(&global.password_file())? {

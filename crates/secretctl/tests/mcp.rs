@@ -24,7 +24,8 @@ const PATH_ENV: &str = "/usr/local/bin:/usr/bin:/bin";
 const TOKEN: &str = "tok-5f3a9c1e7b2d4a6f8e0c";
 const DB_PASSWORD: &str = "pg-pass-93ab71cd";
 const LOCKED: &str = "the vault is locked: ask the user to run `secretctl unlock`";
-const TOOLS: [&str; 7] = [
+const TOOLS: [&str; 8] = [
+    "folder_list",
     "secret_exists",
     "secret_get_field",
     "secret_get_masked",
@@ -122,10 +123,20 @@ impl Setup {
     }
 
     /// Runs the Python client with `spec` (calls, parallel) against `mcp-server`.
-    fn client(&self, mut spec: Value) -> Value {
+    fn client(&self, spec: Value) -> Value {
+        self.client_with_env(spec, json!({})).0
+    }
+
+    /// Like [`client`](Setup::client), with more variables in the server's environment; also
+    /// gives what the server (and the client) wrote on stderr.
+    fn client_with_env(&self, mut spec: Value, extra_env: Value) -> (Value, String) {
         spec["command"] = json!(bin());
         spec["args"] = json!(["--vault-dir", self.dir, "mcp-server"]);
-        spec["env"] = json!({ "PATH": PATH_ENV, "RUST_BACKTRACE": "0" });
+        let mut env = json!({ "PATH": PATH_ENV, "RUST_BACKTRACE": "0" });
+        for (k, v) in extra_env.as_object().expect("env object") {
+            env[k] = v.clone();
+        }
+        spec["env"] = env;
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp_client.py");
         let mut c = Command::new("python3");
         c.arg(script);
@@ -137,7 +148,10 @@ impl Setup {
             out.stderr,
             String::from_utf8_lossy(&out.stdout)
         );
-        serde_json::from_slice(&out.stdout).expect("client output is JSON")
+        (
+            serde_json::from_slice(&out.stdout).expect("client output is JSON"),
+            out.stderr,
+        )
     }
 
     fn audit(&self) -> Vec<Value> {
@@ -211,6 +225,19 @@ fn mcp_server_end_to_end() {
         Some(DB_PASSWORD.as_bytes()),
     )
     .ok("set db/main");
+    s.cli(&["folder", "create", "Work/Databases"], None)
+        .ok("folder create");
+    s.cli(
+        &[
+            "set",
+            "db/main",
+            "--keep-value",
+            "--folder",
+            "Work/Databases",
+        ],
+        None,
+    )
+    .ok("set --folder");
     let helper = s.helper();
     let helper_text = helper.to_string_lossy().into_owned();
     s.write_policy(&helper);
@@ -242,7 +269,7 @@ fn mcp_server_end_to_end() {
 
     let out = s.client(json!({ "calls": [
         /* 0 */ call("secret_list", json!({})),
-        /* 1 */ call("secret_list", json!({ "folder": "x" })),
+        /* 1 */ call("secret_list", json!({ "folder": "Work" })),
         /* 2 */ call("secret_exists", json!({ "key": "api/token" })),
         /* 3 */ call("secret_exists", json!({ "key": "no/such" })),
         /* 4 */ call("secret_get_masked", json!({ "key": "api/token" })),
@@ -264,6 +291,8 @@ fn mcp_server_end_to_end() {
                     "args": helper_args("helper_print_secrets") })),
         /* 15 */ call("secret_run", json!({ "keys": ["api/*"], "command": helper_text,
                     "args": helper_args("helper_print_secrets") })),
+        /* 16 */ call("folder_list", json!({})),
+        /* 17 */ call("secret_list", json!({ "folder": "Nope" })),
     ], "parallel": (0..6).map(|_| call("secret_run", json!({ "keys": ["api/token"],
             "command": helper_text, "args": helper_args("helper_sleep") }))).collect::<Vec<_>>()
     }));
@@ -278,6 +307,7 @@ fn mcp_server_end_to_end() {
     // Read-only annotations.
     for t in out["tools"].as_array().unwrap() {
         let read_only = !t["name"].as_str().unwrap().starts_with("secret_run");
+        assert!(t["name"] != "folder_list" || read_only);
         assert_eq!(t["read_only"], read_only, "{t}");
     }
 
@@ -287,7 +317,18 @@ fn mcp_server_end_to_end() {
     let db = &list[2];
     assert_eq!(db["field_count"], 2);
     assert_eq!(db["has_notes"], false);
-    assert_eq!(ok(&r[1])["secrets"], json!([]));
+    assert_eq!(db["folder"], "Work/Databases");
+    let in_work: Vec<&str> = ok(&r[1])["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        in_work,
+        ["db/main"],
+        "a folder filter includes the folders below it"
+    );
     assert_eq!(ok(&r[2])["exists"], true);
     assert_eq!(ok(&r[2])["field_count"], 1);
     assert_eq!(ok(&r[3])["exists"], false);
@@ -356,6 +397,21 @@ fn mcp_server_end_to_end() {
     tool_error(&r[14], "shorter than 4 bytes");
     tool_error(&r[15], "shorter than 4 bytes");
 
+    // Folders, read-only.
+    let folders = ok(&r[16])["folders"].as_array().unwrap().clone();
+    let paths: Vec<(&str, u64, u64)> = folders
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap(),
+                f["secrets"].as_u64().unwrap(),
+                f["subfolders"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(paths, [("Work", 0, 1), ("Work/Databases", 1, 0)]);
+    tool_error(&r[17], "folder 'Nope' not found");
+
     // At most 5 runs at once.
     let parallel = out["parallel"].as_array().expect("parallel");
     let refused: Vec<&Value> = parallel.iter().filter(|p| p["is_error"] == true).collect();
@@ -399,6 +455,90 @@ fn mcp_server_end_to_end() {
     assert_eq!(reasons[3], "key_not_allowed", "{denied:?}");
     assert_eq!(reasons[4], "short_secret", "{denied:?}");
     assert_eq!(reasons[5], "short_secret", "{denied:?}");
+}
+
+/// `SECRETCTL_PASSWORD` (the original tool's way) still works, with no agent running: the server
+/// unlocks the vault itself and warns on stderr that the password sits in the client's
+/// configuration. `env` reads keys through the approved policy's `env_aliases`, and the
+/// variables keep the names asked for; an unknown alias is denied.
+#[test]
+fn password_from_the_environment_and_env_aliases() {
+    let s = Setup::new();
+    s.set("prod/api/token", TOKEN);
+    let helper = s.helper();
+    let helper_text = helper.to_string_lossy().into_owned();
+    let text = format!(
+        "version: 2\ndefault_action: deny\ncommands:\n  - name: {helper_text}\n    keys:          [\"prod/api/*\"]\nenv_aliases:\n  prod:\n    - {{ pattern: \"api/*\", target: \"prod/api/*\" }}\n"
+    );
+    let path = s.dir.join("mcp-policy.yaml");
+    std::fs::write(&path, text).expect("write policy");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    s.cli(&["policy", "approve", "--yes"], None)
+        .ok("policy approve");
+
+    let (out, stderr) = s.client_with_env(
+        json!({ "calls": [
+            call("secret_run", json!({ "keys": ["api/token"], "env": "prod",
+                "command": helper_text, "args": helper_args("helper_print_secrets") })),
+            call("secret_run", json!({ "keys": ["api/token"], "env": "staging",
+                "command": helper_text, "args": helper_args("helper_print_secrets") })),
+            call("secret_run", json!({ "keys": ["api/token"],
+                "command": helper_text, "args": helper_args("helper_print_secrets") })),
+        ]}),
+        json!({ "SECRETCTL_PASSWORD": PASSWORD }),
+    );
+    assert!(
+        stderr.contains("warning: SECRETCTL_PASSWORD is set")
+            && stderr.contains("plain text in the MCP client's configuration"),
+        "{stderr}"
+    );
+    assert!(!out.to_string().contains(TOKEN), "{out}");
+    assert!(!stderr.contains(PASSWORD), "{stderr}");
+    let r = out["results"].as_array().expect("results");
+    let stdout = ok(&r[0])["stdout"].as_str().unwrap().to_owned();
+    assert!(
+        stdout.contains("API_TOKEN=[REDACTED:API_TOKEN]"),
+        "the variable keeps the asked-for name: {stdout}"
+    );
+    tool_error(&r[1], "no env_aliases entry 'staging'");
+    // Without the alias, api/token does not exist.
+    tool_error(&r[2], "api/token");
+
+    let records = s.audit();
+    let allowed = records
+        .iter()
+        .find(|a| a["action"] == "run" && a["success"] == true)
+        .expect("the allowed run is recorded");
+    assert_eq!(allowed["source"], "mcp", "{allowed}");
+    assert_eq!(allowed["detail"]["env_alias"], "prod", "{allowed}");
+    let denied = records
+        .iter()
+        .find(|a| a["action"] == "run" && a["detail"]["reason"] == "unknown_alias")
+        .expect("the unknown alias is recorded");
+    assert_eq!(denied["success"], false);
+
+    // A wrong password: the server says so before any protocol traffic, exit 3.
+    let out = run(
+        {
+            let mut c = Command::new(bin());
+            c.arg("--vault-dir")
+                .arg(&s.dir)
+                .arg("mcp-server")
+                .env_clear()
+                .env("PATH", PATH_ENV)
+                .env("RUST_BACKTRACE", "0")
+                .env("SECRETCTL_PASSWORD", "not the password");
+            c
+        },
+        Some(b""),
+    );
+    assert_eq!(out.code, Some(3), "{}", out.stderr);
+    assert!(out.stdout.is_empty());
+    assert!(
+        out.stderr.contains("wrong master password"),
+        "{}",
+        out.stderr
+    );
 }
 
 /// A line over the 1 MiB limit is dropped by the transport; the server keeps serving. No

@@ -7,17 +7,19 @@
 //! only type that can read or change secrets.
 
 mod files;
+mod folders;
 mod schema;
 mod stored;
 
 pub use files::VaultDir;
+pub use folders::FolderInfo;
 pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
 
 use crate::audit::{self, Action, Anchor, Entry, Source};
 use crate::crypto::{self, Dek, KdfParams, Passphrase, SubKey};
 use crate::pattern::Pattern;
 use crate::secret::{
-    Bindings, Field, FieldView, InputError, KeyName, Secret, SecretMeta, SecretSummary,
+    Bindings, Field, FieldView, FolderPath, InputError, KeyName, Secret, SecretMeta, SecretSummary,
     SecretUpdate, SecretValue, VALUE_FIELD,
 };
 use jiff::Timestamp;
@@ -96,6 +98,18 @@ pub enum Error {
     /// An import met keys that exist already, with `--on-conflict error`.
     #[error("these keys exist already: {0}; choose --on-conflict skip or overwrite")]
     Conflict(String),
+    /// No folder at that path.
+    #[error("folder '{0}' not found")]
+    NoFolder(String),
+    /// A folder exists at that path already.
+    #[error("folder '{0}' exists already")]
+    FolderExists(String),
+    /// A folder holds secrets or folders (the message says how many and what to do).
+    #[error("{0}")]
+    FolderNotEmpty(String),
+    /// A move that would put a folder inside itself or nest too deep.
+    #[error("{0}")]
+    FolderCycle(String),
     /// `audit prune` refuses to prune a chain that does not verify.
     #[error("the audit log does not verify (first bad record {0}); refusing to prune it")]
     AuditBroken(i64),
@@ -180,6 +194,10 @@ impl Error {
             | Error::Busy
             | Error::NotFound(_)
             | Error::NoMatch(_)
+            | Error::NoFolder(_)
+            | Error::FolderExists(_)
+            | Error::FolderNotEmpty(_)
+            | Error::FolderCycle(_)
             | Error::Conflict(_)
             | Error::AuditBroken(_)
             | Error::Io { .. }
@@ -190,7 +208,9 @@ impl Error {
     /// A short code for the audit record: no names, no values, no paths.
     pub fn audit_code(&self) -> &'static str {
         match self {
-            Error::NotFound(_) | Error::NoMatch(_) => "not_found",
+            Error::NotFound(_) | Error::NoMatch(_) | Error::NoFolder(_) => "not_found",
+            Error::FolderExists(_) => "exists",
+            Error::FolderNotEmpty(_) => "not_empty",
             Error::ValueRequired(_) => "value_required",
             Error::Input(_) => "invalid_input",
             Error::SecretDamaged { .. } => "decrypt_failed",
@@ -662,6 +682,8 @@ pub struct ListFilter {
     pub tag: Option<String>,
     /// Only secrets expiring before this time (expired ones included).
     pub expiring_before: Option<Timestamp>,
+    /// Only secrets in this folder or a folder below it.
+    pub folder: Option<FolderPath>,
 }
 
 /// What to do when an imported key exists already.
@@ -1222,11 +1244,21 @@ impl Session {
     pub fn list(&mut self, filter: &ListFilter, source: Source) -> Result<Vec<SecretSummary>> {
         let db = self.vault.dir.db();
         self.audited(Action::List, None, source, |conn, keys, detail| {
+            let tree = folders::Tree::load(conn, &db, keys)?;
+            if let Some(folder) = &filter.folder {
+                tree.require(folder)?;
+            }
             let mut out = Vec::new();
             for (id_text, row) in all_rows(conn, &db)? {
                 let row = checked_row(&db, keys, &id_text, row)?;
                 let name = decrypt_name(&db, keys, &row, &id_text)?;
-                let meta = decrypt_meta(&db, keys, &row, name.as_str())?;
+                let mut meta = decrypt_meta(&db, keys, &row, name.as_str())?;
+                meta.folder = row.folder_id.as_deref().and_then(|id| tree.path_of(id));
+                if let Some(folder) = &filter.folder {
+                    if !meta.folder.as_ref().is_some_and(|f| f.is_within(folder)) {
+                        continue;
+                    }
+                }
                 if let Some(tag) = &filter.tag {
                     if !meta.tags.contains(tag) {
                         continue;
@@ -1498,6 +1530,10 @@ fn changes_data(action: Action) -> bool {
             | Action::PasswordChange
             | Action::AuditPrune
             | Action::PolicyApprove
+            | Action::FolderCreate
+            | Action::FolderRename
+            | Action::FolderMove
+            | Action::FolderDelete
             | Action::Init
     )
 }
@@ -1709,17 +1745,33 @@ fn write_secret(
     if let Some(expires) = &update.expires_at {
         exec("expires_at", &expires.map(|t| t.as_millisecond()))?;
     }
+    if let Some(folder) = &update.folder {
+        let folder_id = match folder {
+            Some(path) => Some(
+                folders::Tree::load(conn, db, keys)?
+                    .require(path)?
+                    .id
+                    .clone(),
+            ),
+            None => None,
+        };
+        exec("folder_id", &folder_id)?;
+    }
     seal_row(conn, db, keys, &id_text)?;
     Ok(outcome)
 }
 
 fn read_secret(conn: &Connection, db: &Path, keys: &Keys, name: &KeyName) -> Result<Secret> {
     let row = find_row(conn, db, keys, name)?.ok_or_else(|| Error::NotFound(name.clone()))?;
+    let mut meta = decrypt_meta(db, keys, &row, name.as_str())?;
+    if let Some(id) = &row.folder_id {
+        meta.folder = folders::Tree::load(conn, db, keys)?.path_of(id);
+    }
     Ok(Secret {
         name: name.clone(),
         fields: decrypt_fields(db, keys, &row, name.as_str())?,
         bindings: decrypt_bindings(db, keys, &row, name.as_str())?,
-        meta: decrypt_meta(db, keys, &row, name.as_str())?,
+        meta,
     })
 }
 
@@ -1774,5 +1826,6 @@ fn decrypt_meta(db: &Path, keys: &Keys, row: &Row, name: &str) -> Result<SecretM
         expires_at: row.expires_at.and_then(ts),
         created_at: ts(row.created_at),
         updated_at: ts(row.updated_at),
+        folder: None,
     })
 }

@@ -14,8 +14,8 @@ use secretctl_core::agent::{
 use secretctl_core::audit::{Action, Source};
 use secretctl_core::command_policy::{self, Approval};
 use secretctl_core::pattern::Pattern;
-use secretctl_core::policy::{OutputMode, Policy};
-use secretctl_core::secret::KeyName;
+use secretctl_core::policy::{self, OutputMode, Policy};
+use secretctl_core::secret::{FolderPath, KeyName};
 use secretctl_core::vault::{self, ErrorClass, ListFilter, Session, Vault};
 use std::io::{Read, Write};
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
@@ -252,6 +252,56 @@ fn run(mut session: Session, listener: UnixListener, path: &Path, a: &AgentServe
     drop(session);
 }
 
+/// The agent's request handling inside a process that unlocked the vault itself: the MCP
+/// server started with `SECRETCTL_PASSWORD` (SPEC §7). The same checks, policy decisions and
+/// audit records as the agent; no socket, no idle timeout (the keys live as long as the
+/// process), no plaintext reads.
+pub struct InProcess {
+    session: Session,
+    clock: Clock,
+    nonce: [u8; 16],
+    stop: AtomicBool,
+}
+
+impl InProcess {
+    /// Holds `session` for this process's life.
+    pub fn new(session: Session) -> InProcess {
+        // Ten years stands for "never" without overflowing `Instant`.
+        let forever = Duration::from_secs(10 * 365 * 24 * 3600);
+        let now = Instant::now();
+        let mut nonce = [0u8; 16];
+        secretctl_core::crypto::fill_random(&mut nonce);
+        InProcess {
+            session,
+            clock: Clock {
+                idle: forever,
+                idle_until: now + forever,
+                max_until: now + forever,
+                reveal_until: None,
+            },
+            nonce,
+            stop: AtomicBool::new(false),
+        }
+    }
+
+    /// Answers one request as the agent would.
+    pub fn request(&mut self, request: Request) -> Reply {
+        if !self.session.still_current() {
+            return Reply::error(
+                ErrorKind::Locked,
+                "the vault changed on disk; restart the MCP server",
+            );
+        }
+        dispatch(
+            &mut self.session,
+            request,
+            &mut self.clock,
+            &self.nonce,
+            &self.stop,
+        )
+    }
+}
+
 /// A reply held back until the agent has shut down.
 type Pending = (UnixStream, zeroize::Zeroizing<Vec<u8>>);
 
@@ -368,6 +418,10 @@ fn key(name: &str) -> Result<KeyName, Reply> {
     KeyName::parse(name).map_err(|e| Reply::error(ErrorKind::Usage, e.to_string()))
 }
 
+fn folder_path(path: &str) -> Result<FolderPath, Reply> {
+    FolderPath::parse(path).map_err(|e| Reply::error(ErrorKind::Usage, e.to_string()))
+}
+
 fn dispatch(
     session: &mut Session,
     request: Request,
@@ -453,6 +507,7 @@ fn answer(
         Request::List {
             tag,
             expiring_before_ms,
+            folder,
             via: v,
         } => {
             session.set_via(Some(via(&v)));
@@ -460,6 +515,7 @@ fn answer(
                 tag,
                 expiring_before: expiring_before_ms
                     .and_then(|m| jiff::Timestamp::from_millisecond(m).ok()),
+                folder: folder.as_deref().map(folder_path).transpose()?,
             };
             let list = session.list(&filter, source_for(&v)).map_err(failure)?;
             Reply::ok(list.iter().map(summary_to_wire).collect())
@@ -526,10 +582,15 @@ fn answer(
             command,
             args,
             keys,
+            env,
             via: v,
         } => {
             session.set_via(Some(via(&v)));
-            mcp_run(session, &command, &args, &keys)?
+            mcp_run(session, &command, &args, &keys, env.as_deref())?
+        }
+        Request::Folder { what, via: v } => {
+            session.set_via(Some(via(&v)));
+            Reply::ok(what.apply(session, source_for(&v)).map_err(failure)?)
         }
         Request::Get { key: k, via: v } => {
             if clock.reveal_until.is_none_or(|u| Instant::now() >= u) {
@@ -573,13 +634,9 @@ fn mcp_run(
     command: &str,
     args: &[String],
     keys: &[String],
+    env: Option<&str>,
 ) -> Result<Reply, Reply> {
-    let patterns = keys
-        .iter()
-        .map(|p| Pattern::parse(p))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| Reply::error(ErrorKind::Usage, e.to_string()))?;
-    if patterns.is_empty() {
+    if keys.is_empty() {
         return Err(Reply::error(ErrorKind::Usage, "no keys given"));
     }
     let path = session.dir().policy();
@@ -612,6 +669,30 @@ fn mcp_run(
             }
         },
     };
+    // Aliases come from the approved policy, so they are checked with it; the decision below is
+    // on the keys really read.
+    let aliases: &[policy::AliasRule] = match env {
+        None => &[],
+        Some(name) => match policy.alias(name) {
+            Some(rules) => rules,
+            None => {
+                return Err(mcp_deny(
+                    session,
+                    command,
+                    "unknown_alias".into(),
+                    format!(
+                        "the MCP policy has no env_aliases entry {}",
+                        secretctl_core::secret::shown(name)
+                    ),
+                ));
+            }
+        },
+    };
+    let patterns = keys
+        .iter()
+        .map(|k| Pattern::parse(&policy::alias_pattern(aliases, k)))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Reply::error(ErrorKind::Usage, e.to_string()))?;
     let policy_key = session.policy_key();
     let decide = |names: &[KeyName]| {
         command_policy::decide(
@@ -676,9 +757,14 @@ fn mcp_run(
             .into(),
     );
     detail.insert("rule".into(), decision.rule_name.clone().into());
-    let (found, _) = session
+    if let Some(name) = env {
+        detail.insert("env_alias".into(), name.into());
+    }
+    let (mut found, _) = session
         .fetch(&literal, &[], Action::Run, Source::Mcp, detail)
         .map_err(failure)?;
+    policy::show_aliased_names(aliases, keys, &patterns, &mut found)
+        .map_err(|e| Reply::error(ErrorKind::Usage, e.to_string()))?;
     for s in &found {
         let vars = secretctl_core::environment::secret_vars(s, None);
         if let Some(v) = vars.iter().find(|v| v.value.expose_bytes().len() < 4) {

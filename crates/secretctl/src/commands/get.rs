@@ -89,6 +89,12 @@ pub fn run(g: &Global, a: GetArgs) -> Result<()> {
                     m.tags.join(",")
                 }
             ),
+            format!(
+                "folder: {}",
+                m.folder
+                    .as_ref()
+                    .map_or_else(|| "-".to_owned(), ToString::to_string)
+            ),
             format!("expires: {}", time_or_dash(m.expires_at)),
             format!("created: {}", time_or_dash(m.created_at)),
             format!("updated: {}", time_or_dash(m.updated_at)),

@@ -5,6 +5,7 @@ use crate::access::{self, Need};
 use crate::cli::{Global, ListArgs};
 use crate::failure::Result;
 use crate::io;
+use secretctl_core::secret::FolderPath;
 use secretctl_core::vault::ListFilter;
 
 pub fn run(g: &Global, a: ListArgs) -> Result<()> {
@@ -26,6 +27,7 @@ pub fn run(g: &Global, a: ListArgs) -> Result<()> {
     let filter = ListFilter {
         tag: a.tag,
         expiring_before,
+        folder: a.folder.as_deref().map(FolderPath::parse).transpose()?,
     };
     let secrets = access::open(g, Need::Agent)?.list(&filter)?;
     if a.json {
@@ -52,8 +54,8 @@ pub fn run(g: &Global, a: ListArgs) -> Result<()> {
             .unwrap_or(4)
             .max(4);
         text.push_str(&format!(
-            "{:width$}  {:6}  {:24}  {:20}  {}\n",
-            "NAME", "FIELDS", "TAGS", "EXPIRES", "UPDATED"
+            "{:width$}  {:6}  {:24}  {:20}  {:20}  {}\n",
+            "NAME", "FIELDS", "TAGS", "EXPIRES", "UPDATED", "FOLDER"
         ));
         for s in &secrets {
             let tags = if s.meta.tags.is_empty() {
@@ -62,12 +64,16 @@ pub fn run(g: &Global, a: ListArgs) -> Result<()> {
                 s.meta.tags.join(",")
             };
             text.push_str(&format!(
-                "{:width$}  {:6}  {:24}  {:20}  {}\n",
+                "{:width$}  {:6}  {:24}  {:20}  {:20}  {}\n",
                 s.name.as_str(),
                 s.field_count,
                 tags,
                 time_or_dash(s.meta.expires_at),
-                time_or_dash(s.meta.updated_at)
+                time_or_dash(s.meta.updated_at),
+                s.meta
+                    .folder
+                    .as_ref()
+                    .map_or_else(|| "-".to_owned(), ToString::to_string)
             ));
         }
     } else {

@@ -4,12 +4,14 @@ mod audit;
 mod completion;
 mod delete;
 mod export;
+mod folder;
 mod get;
 mod import;
 mod init;
 mod inject;
 mod list;
 mod lock;
+mod mcp;
 mod password;
 mod policy;
 mod redact;
@@ -44,6 +46,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Password(a) => password::run(g, a),
         Command::Policy(a) => policy::run(g, a),
         Command::McpServer => return crate::mcp::serve(g),
+        Command::Mcp(a) => mcp::run(g, a),
+        Command::Folder(a) => folder::run(g, a),
         Command::Version(a) => version::run(a),
         Command::Completion(a) => completion::run(a),
         Command::Man(a) => completion::man(a),
@@ -75,6 +79,10 @@ fn meta_json(
     m.insert("expires_at".into(), time_json(meta.expires_at));
     m.insert("created_at".into(), time_json(meta.created_at));
     m.insert("updated_at".into(), time_json(meta.updated_at));
+    m.insert(
+        "folder".into(),
+        meta.folder.as_ref().map(ToString::to_string).into(),
+    );
     m
 }
 

@@ -9,10 +9,10 @@ use crate::io;
 use secretctl_core::audit::Action;
 use secretctl_core::environment;
 use secretctl_core::pattern::Pattern;
-use secretctl_core::policy::{AliasRule, Policy};
+use secretctl_core::policy::{self, AliasRule, Policy};
 use secretctl_core::redact::Redactor;
 use secretctl_core::runner::{self, OutputFilter, PassThrough, RunOptions, Sink};
-use secretctl_core::secret::{Field, KeyName, Secret};
+use secretctl_core::secret::{Field, Secret};
 use secretctl_core::transfer::{self, EnvValue, Reference};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -42,7 +42,10 @@ pub fn run(g: &Global, a: RunArgs) -> Result<ExitCode> {
     let patterns = a
         .keys
         .iter()
-        .map(|k| Pattern::parse(&alias_pattern(aliases.as_deref(), k)))
+        .map(|k| match &aliases {
+            Some(rules) => Pattern::parse(&policy::alias_pattern(rules, k)),
+            None => Pattern::parse(k),
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let env_file = match &a.env_file {
         Some(path) => read_env_file(path)?,
@@ -69,20 +72,7 @@ pub fn run(g: &Global, a: RunArgs) -> Result<ExitCode> {
     // command runs (which may be for hours).
     drop(vault);
     if let Some(rules) = &aliases {
-        // Only secrets reached through a rewritten pattern take the asked-for name; a secret
-        // selected by its own name keeps it.
-        for s in &mut secrets {
-            let renamed = a.keys.iter().zip(&patterns).find_map(|(asked, p)| {
-                let rule = rules.iter().find(|r| r.map(asked).is_some())?;
-                if !p.matches(&s.name) {
-                    return None;
-                }
-                rule.unmap(s.name.as_str())
-            });
-            if let Some(shown) = renamed {
-                s.name = KeyName::parse(&shown)?;
-            }
-        }
+        policy::show_aliased_names(rules, &a.keys, &patterns, &mut secrets)?;
     }
     let referenced: Vec<Secret> = referenced.into_iter().flatten().collect();
     check_expiry(secrets.iter().chain(&referenced))?;
@@ -209,14 +199,6 @@ fn load_aliases(g: &Global, name: &str) -> Result<Vec<AliasRule>> {
                 path.display()
             ))
         })
-}
-
-/// Rewrites a `-k` pattern through the alias rules: `db/*` under `db/* → db/prod/*` reads
-/// `db/prod/*` (the variables keep the names of the keys asked for).
-fn alias_pattern(rules: Option<&[AliasRule]>, pattern: &str) -> String {
-    rules
-        .and_then(|rules| rules.iter().find_map(|r| r.map(pattern)))
-        .unwrap_or_else(|| pattern.to_owned())
 }
 
 fn read_env_file(path: &std::path::Path) -> Result<Vec<(String, EnvValue)>> {

@@ -25,6 +25,11 @@ pub fn run(g: &Global, a: SetArgs) -> Result<()> {
             jiff::Timestamp::now(),
         )?)),
     };
+    let folder = match (&a.folder, a.no_folder) {
+        (Some(path), _) => Some(Some(secretctl_core::secret::FolderPath::parse(path)?)),
+        (None, true) => Some(None),
+        (None, false) => None,
+    };
     let template = a.template.as_deref().and_then(Template::parse);
     let mut sensitivity: Vec<(String, bool)> =
         a.sensitive.iter().map(|n| (n.clone(), true)).collect();
@@ -48,6 +53,7 @@ pub fn run(g: &Global, a: SetArgs) -> Result<()> {
         url: a.url.map(empty_to_none),
         tags,
         expires_at,
+        folder,
         sensitivity,
         bindings,
         template,

@@ -8,13 +8,12 @@
 //! group killed on timeout), the output goes through the redactor before the cap, and the
 //! rule's `output` mode is applied. At most [`MAX_RUNS`] runs at once.
 
-use super::{VIA, ask_blocking, malformed};
+use super::{Backend, VIA, ask_blocking, malformed};
 use secretctl_core::agent::{self, McpRunGrant, Request};
 use secretctl_core::environment;
 use secretctl_core::redact::Redactor;
 use secretctl_core::runner::{self, CancelToken, OutputFilter, RunOptions, Sink};
 use secretctl_core::secret::Secret;
-use secretctl_core::vault::VaultDir;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,6 +34,8 @@ pub struct RunRequest {
     pub timeout: Option<String>,
     /// Prefix of derived variable names.
     pub env_prefix: Option<String>,
+    /// An `env_aliases` set of the approved policy.
+    pub env: Option<String>,
     /// `secret_run_with_bindings`: the secret must have bindings (checked by the caller).
     pub bindings_only: bool,
 }
@@ -50,7 +51,7 @@ impl Drop for CancelOnDrop {
 
 /// Runs one request, waiting on the blocking pool; the 6th concurrent run is refused.
 pub async fn run(
-    dir: VaultDir,
+    backend: Backend,
     runs: Arc<tokio::sync::Semaphore>,
     request: RunRequest,
 ) -> Result<Value, String> {
@@ -61,7 +62,7 @@ pub async fn run(
     let token = cancel.0.clone();
     let result = tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        execute(&dir, request, token)
+        execute(&backend, request, token)
     })
     .await
     .map_err(|_| "internal error while running the command".to_string())?;
@@ -69,7 +70,7 @@ pub async fn run(
     result
 }
 
-fn execute(dir: &VaultDir, request: RunRequest, cancel: CancelToken) -> Result<Value, String> {
+fn execute(backend: &Backend, request: RunRequest, cancel: CancelToken) -> Result<Value, String> {
     let requested_timeout = match &request.timeout {
         Some(t) => {
             Some(secretctl_core::duration::parse_duration(t).map_err(|e| format!("timeout: {e}"))?)
@@ -80,11 +81,12 @@ fn execute(dir: &VaultDir, request: RunRequest, cancel: CancelToken) -> Result<V
         environment::check_prefix(prefix).map_err(|e| format!("env_prefix: {e}"))?;
     }
     let body = ask_blocking(
-        dir,
+        backend,
         Request::McpRun {
             command: request.command.clone(),
             args: request.args.clone(),
             keys: request.keys.clone(),
+            env: request.env.clone(),
             via: VIA.into(),
         },
     )?;

@@ -6,18 +6,24 @@
 //!   silent; our own diagnostics go to stderr.
 //! - An incoming line (one JSON-RPC message) is capped at [`MAX_LINE`] instead of rmcp's 16 MiB
 //!   default; a longer line is dropped by the transport and the server keeps serving.
-//! - The vault is reached only through the session agent (SPEC §9); with no unlocked agent
-//!   every tool answers with [`LOCKED`]. `SECRETCTL_PASSWORD` is not supported (yet).
-//! - The agent is asked with blocking calls, run on tokio's blocking pool.
+//! - The vault is reached through the session agent (SPEC §9); with no unlocked agent every
+//!   tool answers with [`LOCKED`]. For compatibility, when a password file or
+//!   `SECRETCTL_PASSWORD` is configured the server unlocks the vault itself at start and answers
+//!   with the agent's own request handling in-process ([`InProcess`]): the same policy checks
+//!   and audit records. `SECRETCTL_PASSWORD` gets a warning on stderr, because the password then
+//!   sits in plain text in the client's configuration.
+//! - Requests are blocking calls, run on tokio's blocking pool.
 //!
 //! Tools: `secret_list`, `secret_exists`, `secret_get_masked`, `secret_list_fields`,
-//! `secret_get_field` (read-only), `secret_run` and `secret_run_with_bindings` (see [`exec`]).
+//! `secret_get_field`, `folder_list` (read-only), `secret_run` and `secret_run_with_bindings`
+//! (see [`exec`]).
 //! No tool returns a sensitive value.
 #![deny(clippy::print_stdout)]
 
 mod exec;
 
 use crate::agent::client::{AgentClient, ClientError};
+use crate::agent::server::InProcess;
 use crate::cli::Global;
 use crate::failure::{Failure, Result};
 use rmcp::handler::server::router::tool::ToolRouter;
@@ -26,7 +32,8 @@ use rmcp::model::{CallToolResult, Implementation, ServerCapabilities, ServerConf
 use rmcp::transport::async_rw::AsyncRwTransport;
 use rmcp::{ServerHandler, ServiceExt, tool, tool_handler, tool_router};
 use schemars::JsonSchema;
-use secretctl_core::agent::{self, ErrorKind, Request};
+use secretctl_core::agent::{self, ErrorKind, FolderOp, Request};
+use secretctl_core::audit::Source;
 use secretctl_core::secret::{Bindings, FieldView, KeyName, SecretMeta, SecretSummary, shown};
 use secretctl_core::vault::{Vault, VaultDir};
 use serde::Deserialize;
@@ -43,11 +50,38 @@ pub const LOCKED: &str = "the vault is locked: ask the user to run `secretctl un
 /// The interface name the agent records.
 const VIA: &str = "mcp";
 
+/// Where requests go.
+#[derive(Clone)]
+pub enum Backend {
+    /// The vault's session agent, found anew for every request.
+    Agent(VaultDir),
+    /// A session this process unlocked with a configured password.
+    Local(Arc<std::sync::Mutex<InProcess>>),
+}
+
+const PASSWORD_WARNING: &str = "secretctl mcp-server: warning: SECRETCTL_PASSWORD is set, so the \
+     master password sits in plain text in the MCP client's configuration; run `secretctl unlock` \
+     instead and remove it from there";
+
 /// `secretctl mcp-server`: serves until the client closes stdin.
 pub fn serve(g: &Global) -> Result<ExitCode> {
     let dir = g.vault_dir();
-    // A missing or damaged vault is reported before any protocol traffic.
-    drop(Vault::open(&dir)?);
+    // A missing or damaged vault, or a wrong configured password, is reported before any
+    // protocol traffic.
+    let vault = Vault::open(&dir)?;
+    let backend = match crate::password::configured_current(g)? {
+        Some(password) => {
+            if g.password_file().is_none() {
+                crate::io::error_line(PASSWORD_WARNING);
+            }
+            let session = vault.unlock(&password, Source::Mcp)?;
+            Backend::Local(Arc::new(std::sync::Mutex::new(InProcess::new(session))))
+        }
+        None => {
+            drop(vault);
+            Backend::Agent(dir)
+        }
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -55,7 +89,7 @@ pub fn serve(g: &Global) -> Result<ExitCode> {
     let outcome = runtime.block_on(async move {
         let transport = AsyncRwTransport::new_server(tokio::io::stdin(), tokio::io::stdout())
             .with_max_line_length(MAX_LINE);
-        let running = SecretServer::new(dir)
+        let running = SecretServer::new(backend)
             .serve(transport)
             .await
             .map_err(|e| Failure::failed(format!("MCP initialization failed: {e}")))?;
@@ -76,16 +110,30 @@ pub fn serve(g: &Global) -> Result<ExitCode> {
     outcome.map(|()| ExitCode::SUCCESS)
 }
 
-/// The MCP server state: where the vault is, and the run limiter.
+/// The MCP server state: where requests go, and the run limiter.
 #[derive(Clone)]
 pub struct SecretServer {
-    dir: VaultDir,
+    backend: Backend,
     runs: Arc<tokio::sync::Semaphore>,
     tool_router: ToolRouter<SecretServer>,
 }
 
-/// Sends one request to the vault's agent (blocking).
-fn ask_blocking(dir: &VaultDir, request: Request) -> std::result::Result<Value, String> {
+/// Sends one request to the vault's agent, or answers it in-process (blocking).
+fn ask_blocking(backend: &Backend, request: Request) -> std::result::Result<Value, String> {
+    let dir = match backend {
+        Backend::Agent(dir) => dir,
+        Backend::Local(held) => {
+            let reply = held
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .request(request);
+            return if reply.ok {
+                Ok(reply.body)
+            } else {
+                Err(reply.message.unwrap_or_else(|| "the request failed".into()))
+            };
+        }
+    };
     let client = match AgentClient::find(dir) {
         Ok(Some(c)) => c,
         Ok(None) => return Err(LOCKED.into()),
@@ -123,6 +171,13 @@ fn meta_json(summary: &SecretSummary) -> Map<String, Value> {
     out.insert("has_url".into(), m.url.is_some().into());
     out.insert("created_at".into(), time_json(m.created_at));
     out.insert("updated_at".into(), time_json(m.updated_at));
+    out.insert(
+        "folder".into(),
+        m.folder
+            .as_ref()
+            .map(|f| Value::String(f.to_string()))
+            .unwrap_or(Value::Null),
+    );
     out
 }
 
@@ -137,7 +192,7 @@ pub struct ListParams {
     pub tag: Option<String>,
     /// Only secrets expiring within this duration (e.g. "30d", "12h"); expired ones included.
     pub expiring_within: Option<String>,
-    /// Folders are not supported yet: no secret is in a folder, so any folder matches nothing.
+    /// Only secrets in this folder (e.g. "Work/AWS") or a folder below it.
     pub folder: Option<String>,
 }
 
@@ -172,6 +227,9 @@ pub struct RunParams {
     pub timeout: Option<String>,
     /// Prefix for the derived environment variable names (not for explicit bindings).
     pub env_prefix: Option<String>,
+    /// An `env_aliases` set of the approved policy (e.g. "prod"): the keys are read through
+    /// its rules (`db/*` from `db/prod/*`) and the variables keep the names asked for.
+    pub env: Option<String>,
 }
 
 /// `secret_run_with_bindings` input.
@@ -192,18 +250,18 @@ type ToolResult = std::result::Result<CallToolResult, String>;
 
 #[tool_router(router = tool_router)]
 impl SecretServer {
-    /// A server for the vault in `dir`.
-    pub fn new(dir: VaultDir) -> SecretServer {
+    /// A server answering through `backend`.
+    pub fn new(backend: Backend) -> SecretServer {
         SecretServer {
-            dir,
+            backend,
             runs: Arc::new(tokio::sync::Semaphore::new(exec::MAX_RUNS)),
             tool_router: Self::tool_router(),
         }
     }
 
     async fn ask(&self, request: Request) -> std::result::Result<Value, String> {
-        let dir = self.dir.clone();
-        tokio::task::spawn_blocking(move || ask_blocking(&dir, request))
+        let backend = self.backend.clone();
+        tokio::task::spawn_blocking(move || ask_blocking(&backend, request))
             .await
             .map_err(|_| "internal error while asking the session agent".to_string())?
     }
@@ -226,11 +284,13 @@ impl SecretServer {
         &self,
         tag: Option<String>,
         expiring_before_ms: Option<i64>,
+        folder: Option<String>,
     ) -> std::result::Result<Vec<SecretSummary>, String> {
         let body = self
             .ask(Request::List {
                 tag,
                 expiring_before_ms,
+                folder,
                 via: VIA.into(),
             })
             .await?;
@@ -258,12 +318,8 @@ impl SecretServer {
             }
             None => None,
         };
-        let list = self.summaries(p.tag, expiring_before_ms).await?;
-        let secrets: Vec<Value> = if p.folder.is_some() {
-            Vec::new()
-        } else {
-            list.iter().map(|s| Value::Object(meta_json(s))).collect()
-        };
+        let list = self.summaries(p.tag, expiring_before_ms, p.folder).await?;
+        let secrets: Vec<Value> = list.iter().map(|s| Value::Object(meta_json(s))).collect();
         Ok(CallToolResult::structured(json!({ "secrets": secrets })))
     }
 
@@ -271,7 +327,7 @@ impl SecretServer {
     #[tool(annotations(title = "Check a secret exists", read_only_hint = true))]
     async fn secret_exists(&self, Parameters(p): Parameters<KeyParams>) -> ToolResult {
         let key = parse_key(&p.key)?;
-        let list = self.summaries(None, None).await?;
+        let list = self.summaries(None, None, None).await?;
         let mut out = Map::new();
         match list.iter().find(|s| s.name == key) {
             Some(s) => {
@@ -381,6 +437,31 @@ impl SecretServer {
         })))
     }
 
+    /// The vault's folders (read-only): path, number of secrets and of folders directly in each.
+    #[tool(annotations(title = "List folders", read_only_hint = true))]
+    async fn folder_list(&self) -> ToolResult {
+        let body = self
+            .ask(Request::Folder {
+                what: FolderOp::List {},
+                via: VIA.into(),
+            })
+            .await?;
+        let folders = agent::folders_from_wire(body).ok_or_else(malformed)?;
+        let folders: Vec<Value> = folders
+            .iter()
+            .map(|f| {
+                json!({
+                    "path": f.path.to_string(),
+                    "secrets": f.secrets,
+                    "subfolders": f.subfolders,
+                    "created_at": time_json(f.created_at),
+                    "updated_at": time_json(f.updated_at),
+                })
+            })
+            .collect();
+        Ok(CallToolResult::structured(json!({ "folders": folders })))
+    }
+
     /// Run a command approved by the MCP policy with secrets in its environment. Returns
     /// exit_code, stdout and stderr (redacted), duration_ms, timed_out and truncated.
     #[tool(annotations(
@@ -396,9 +477,10 @@ impl SecretServer {
             args: p.args,
             timeout: p.timeout,
             env_prefix: p.env_prefix,
+            env: p.env,
             bindings_only: false,
         };
-        exec::run(self.dir.clone(), self.runs.clone(), request)
+        exec::run(self.backend.clone(), self.runs.clone(), request)
             .await
             .map(CallToolResult::structured)
     }
@@ -429,9 +511,10 @@ impl SecretServer {
             args: p.args,
             timeout: p.timeout,
             env_prefix: None,
+            env: None,
             bindings_only: true,
         };
-        exec::run(self.dir.clone(), self.runs.clone(), request)
+        exec::run(self.backend.clone(), self.runs.clone(), request)
             .await
             .map(CallToolResult::structured)
     }
