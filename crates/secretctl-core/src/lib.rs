@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod duration;
 pub mod environment;
 pub mod hardening;
+pub mod health;
 pub mod pattern;
 pub mod policy;
 pub mod redact;

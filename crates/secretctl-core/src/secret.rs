@@ -858,6 +858,46 @@ fn validate_url(url: &str) -> Result<(), InputError> {
     Ok(())
 }
 
+impl Secret {
+    /// Checks a whole secret against SPEC §3.3 (for secrets built elsewhere, such as imports):
+    /// 1 to 64 uniquely named fields, bindings to fields it has, notes, URL and tags.
+    pub fn validate(&self) -> Result<(), InputError> {
+        if self.fields.is_empty() || self.fields.len() > MAX_FIELDS {
+            return Err(InputError::Fields(format!(
+                "a secret holds 1 to {MAX_FIELDS} fields, not {}",
+                self.fields.len()
+            )));
+        }
+        for (i, field) in self.fields.iter().enumerate() {
+            check_field_name(&field.name)?;
+            if self.fields[..i].iter().any(|f| f.name == field.name) {
+                return Err(InputError::Fields(format!(
+                    "field {} is given twice",
+                    shown(&field.name)
+                )));
+            }
+        }
+        for (env, field) in &self.bindings {
+            check_binding_name(env)?;
+            if !self.fields.iter().any(|f| &f.name == field) {
+                return Err(InputError::Fields(format!(
+                    "binding {env} refers to field {}, which the secret does not have",
+                    shown(field)
+                )));
+            }
+        }
+        if let Some(notes) = &self.meta.notes {
+            if notes.len() > MAX_NOTES_LEN {
+                return Err(InputError::NotesTooLong { len: notes.len() });
+            }
+        }
+        if let Some(url) = &self.meta.url {
+            validate_url(url)?;
+        }
+        validate_tags(&self.meta.tags)
+    }
+}
+
 /// Checks tags: at most 10, each `[A-Za-z0-9_-]{1,64}`, no duplicates.
 pub fn validate_tags(tags: &[String]) -> Result<(), InputError> {
     if tags.len() > MAX_TAGS {

@@ -122,6 +122,8 @@ pub enum Command {
     /// Set up AI clients to use the MCP server.
     #[command(subcommand)]
     Mcp(McpCommand),
+    /// Check the vault's health and say how to fix what is wrong.
+    Doctor(JsonArg),
     /// Create, list, rename, move, delete or inspect folders.
     #[command(subcommand)]
     Folder(FolderCommand),

@@ -14,6 +14,7 @@ mod stored;
 pub use files::VaultDir;
 pub use folders::FolderInfo;
 pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
+pub(crate) use schema::version as schema_version;
 
 use crate::audit::{self, Action, Anchor, Entry, Source};
 use crate::crypto::{self, Dek, KdfParams, Passphrase, SubKey};
@@ -1206,6 +1207,85 @@ impl Session {
         })
     }
 
+    /// Imports whole secrets from another manager (`import --from`) in one transaction: all or
+    /// nothing. Each record's folder path is created as needed. A key that exists already is
+    /// handled by `on_conflict`; `Overwrite` replaces the whole secret (fields, bindings,
+    /// metadata and folder: the record is the item as the other manager had it). `tags` are
+    /// added to every record's own. With `dry_run` every write is made and rolled back.
+    pub fn import_records(
+        &mut self,
+        records: Vec<crate::transfer::Record>,
+        on_conflict: OnConflict,
+        tags: &[String],
+        dry_run: bool,
+        source: Source,
+    ) -> Result<ImportPlan> {
+        let db = self.vault.dir.db();
+        crate::secret::validate_tags(tags)?;
+        self.audited(Action::Import, None, source, |conn, keys, detail| {
+            let mut plan = ImportPlan::default();
+            let mut existing = Vec::with_capacity(records.len());
+            for record in &records {
+                let row = find_row(conn, &db, keys, &record.secret.name)?;
+                if row.is_some() {
+                    plan.conflicts.push(record.secret.name.clone());
+                }
+                existing.push(row);
+            }
+            if on_conflict == OnConflict::Error && !plan.conflicts.is_empty() {
+                let names: Vec<&str> = plan.conflicts.iter().map(KeyName::as_str).collect();
+                return Err(Error::Conflict(names.join(", ")));
+            }
+            if dry_run {
+                conn.execute_batch("SAVEPOINT import_dry_run")
+                    .map_err(|e| Error::sql(&db, e))?;
+            }
+            for (mut record, row) in records.into_iter().zip(existing) {
+                let name = record.secret.name.clone();
+                if row.is_some() && on_conflict == OnConflict::Skip {
+                    plan.skipped.push(name);
+                    continue;
+                }
+                for tag in tags {
+                    if !record.secret.meta.tags.contains(tag) {
+                        record.secret.meta.tags.push(tag.clone());
+                    }
+                }
+                record.secret.validate().map_err(|e| {
+                    Error::Input(InputError::Fields(format!("secret '{name}': {e}")))
+                })?;
+                let folder_id = if record.folder.is_empty() {
+                    None
+                } else {
+                    let path = FolderPath::from_names(record.folder.clone())?;
+                    Some(folders::ensure(conn, &db, keys, &path)?)
+                };
+                put_whole(
+                    conn,
+                    &db,
+                    keys,
+                    row.map(|r| r.id),
+                    &record.secret,
+                    folder_id,
+                )?;
+                if plan.conflicts.contains(&name) {
+                    plan.overwritten.push(name);
+                } else {
+                    plan.created.push(name);
+                }
+            }
+            if dry_run {
+                conn.execute_batch("ROLLBACK TO import_dry_run; RELEASE import_dry_run")
+                    .map_err(|e| Error::sql(&db, e))?;
+            }
+            detail.insert("dry_run".into(), dry_run.into());
+            detail.insert("created".into(), plan.created.len().into());
+            detail.insert("overwritten".into(), plan.overwritten.len().into());
+            detail.insert("skipped".into(), plan.skipped.len().into());
+            Ok(plan)
+        })
+    }
+
     /// Reads a secret with its values (a plaintext read: the caller is a human who asked, or
     /// the runner that injects it).
     pub fn get(&mut self, name: &KeyName, source: Source) -> Result<Secret> {
@@ -1659,27 +1739,7 @@ fn write_secret(
         }
     };
     update.apply_fields(&mut fields, &mut bindings)?;
-    let (value_blob, fields_blob, bindings_blob) = if stored::is_plain(&fields, &bindings) {
-        (
-            keys.seal(&id, "encrypted_value", fields[0].value.expose_bytes()),
-            None,
-            None,
-        )
-    } else {
-        let json = stored::encode_fields(&fields);
-        let bindings_blob = (!bindings.is_empty()).then(|| {
-            keys.seal(
-                &id,
-                "encrypted_bindings",
-                &stored::encode_bindings(&bindings),
-            )
-        });
-        (
-            keys.seal(&id, "encrypted_value", b""),
-            Some(keys.seal(&id, "encrypted_fields", &json)),
-            bindings_blob,
-        )
-    };
+    let (value_blob, fields_blob, bindings_blob) = seal_fields(keys, &id, &fields, &bindings);
     let id_text = uuid::Uuid::from_bytes(id).to_string();
     let sql = |e| Error::sql(db, e);
     if outcome == SetOutcome::Created {
@@ -1759,6 +1819,94 @@ fn write_secret(
     }
     seal_row(conn, db, keys, &id_text)?;
     Ok(outcome)
+}
+
+/// The value, fields and bindings blobs of a secret: the plain form (one `value` field, no
+/// bindings) keeps its value in `encrypted_value`; any other form keeps the fields as JSON.
+fn seal_fields(
+    keys: &Keys,
+    id: &[u8; 16],
+    fields: &[Field],
+    bindings: &Bindings,
+) -> (Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>) {
+    if stored::is_plain(fields, bindings) {
+        return (
+            keys.seal(id, "encrypted_value", fields[0].value.expose_bytes()),
+            None,
+            None,
+        );
+    }
+    let json = stored::encode_fields(fields);
+    let bindings_blob = (!bindings.is_empty())
+        .then(|| keys.seal(id, "encrypted_bindings", &stored::encode_bindings(bindings)));
+    (
+        keys.seal(id, "encrypted_value", b""),
+        Some(keys.seal(id, "encrypted_fields", &json)),
+        bindings_blob,
+    )
+}
+
+/// Writes a whole secret (every column) as a new row, or over row `existing`, inside the
+/// caller's transaction.
+fn put_whole(
+    conn: &Connection,
+    db: &Path,
+    keys: &Keys,
+    existing: Option<[u8; 16]>,
+    secret: &Secret,
+    folder_id: Option<String>,
+) -> Result<()> {
+    let id = existing.unwrap_or_else(|| *new_uuid().as_bytes());
+    let id_text = uuid::Uuid::from_bytes(id).to_string();
+    let (value, fields, bindings) = seal_fields(keys, &id, &secret.fields, &secret.bindings);
+    let meta = &secret.meta;
+    let notes = meta
+        .notes
+        .as_ref()
+        .map(|n| keys.seal(&id, "encrypted_notes", n.as_bytes()));
+    let url = meta
+        .url
+        .as_ref()
+        .map(|u| keys.seal(&id, "encrypted_url", u.as_bytes()));
+    let tags = serde_json::to_string(&meta.tags).expect("tags serialise");
+    let expires = meta.expires_at.map(|t| t.as_millisecond());
+    let now_ms = now().as_millisecond();
+    let sql = |e| Error::sql(db, e);
+    if existing.is_some() {
+        conn.execute(
+            "UPDATE secrets SET encrypted_value = ?1, encrypted_fields = ?2,
+                    encrypted_bindings = ?3, encrypted_notes = ?4, encrypted_url = ?5,
+                    tags = ?6, expires_at = ?7, folder_id = ?8, updated_at = ?9
+             WHERE id = ?10",
+            params![
+                value, fields, bindings, notes, url, tags, expires, folder_id, now_ms, id_text
+            ],
+        )
+        .map_err(sql)?;
+    } else {
+        conn.execute(
+            "INSERT INTO secrets (id, key_hash, encrypted_key, encrypted_value, encrypted_fields,
+                                  encrypted_bindings, encrypted_notes, encrypted_url, tags,
+                                  expires_at, folder_id, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+            params![
+                id_text,
+                keys.name_index(&secret.name).to_vec(),
+                keys.seal(&id, "encrypted_key", secret.name.as_str().as_bytes()),
+                value,
+                fields,
+                bindings,
+                notes,
+                url,
+                tags,
+                expires,
+                folder_id,
+                meta.created_at.map_or(now_ms, |t| t.as_millisecond())
+            ],
+        )
+        .map_err(sql)?;
+    }
+    seal_row(conn, db, keys, &id_text)
 }
 
 fn read_secret(conn: &Connection, db: &Path, keys: &Keys, name: &KeyName) -> Result<Secret> {

@@ -3,6 +3,7 @@
 mod audit;
 mod completion;
 mod delete;
+mod doctor;
 mod export;
 mod folder;
 mod get;
@@ -48,6 +49,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::McpServer => return crate::mcp::serve(g),
         Command::Mcp(a) => mcp::run(g, a),
         Command::Folder(a) => folder::run(g, a),
+        Command::Doctor(a) => return doctor::run(g, a),
         Command::Version(a) => version::run(a),
         Command::Completion(a) => completion::run(a),
         Command::Man(a) => completion::man(a),

@@ -65,7 +65,7 @@ fn load(path: &Path) -> Result<(Policy, Vec<u8>)> {
 }
 
 /// The stored approval, if any.
-fn stored_approval(session: &Session) -> Result<Option<Approval>> {
+pub(super) fn stored_approval(session: &Session) -> Result<Option<Approval>> {
     let Some(json) = session.policy_approval()? else {
         return Ok(None);
     };
@@ -140,7 +140,7 @@ fn approve_loaded(g: &Global, a: &PolicyApproveArgs, policy: &Policy, bytes: &[u
 }
 
 /// Whether an approved binary is still the one pinned: `ok`, `changed` or `missing`.
-fn binary_state(c: &ApprovedCommand) -> &'static str {
+pub(super) fn binary_state(c: &ApprovedCommand) -> &'static str {
     match command_policy::hash_file(&c.canonical_path) {
         Ok(hash) if constant_time_eq(&hash, &c.sha256) => "ok",
         Ok(_) => "changed",

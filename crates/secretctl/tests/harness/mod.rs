@@ -152,8 +152,12 @@ pub fn secretctl_with_stdin(dir: &Path, args: &[&str], stdin: &[u8]) -> Output {
 /// Runs the `sqlite3` CLI on `db` (stop at the first error) and returns its trimmed stdout.
 /// Only while no secretctl process has the vault open.
 pub fn sqlite3(db: &Path, sql: &str) -> String {
+    // A busy timeout, as secretctl itself uses: an agent may be appending an audit record at
+    // the moment the test looks.
     let out = Command::new("sqlite3")
         .arg("-bail")
+        .arg("-cmd")
+        .arg(".timeout 15000")
         .arg(db)
         .arg(sql)
         .output()
