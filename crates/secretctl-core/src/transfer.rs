@@ -110,11 +110,17 @@ use std::fmt;
 
 use zeroize::Zeroizing;
 
+pub mod competitors;
+mod convert;
 mod dotenv;
+pub mod go_vault;
 mod inject;
 mod shell;
 mod structured;
 
+pub use competitors::{
+    Competitor, parse_1password_csv, parse_bitwarden_json, parse_keepassxc_csv, parse_lastpass_csv,
+};
 pub use dotenv::{parse_dotenv, render_dotenv};
 pub use inject::{
     EnvValue, InjectError, RefError, Reference, Resolver, SCHEME, TemplateError,
