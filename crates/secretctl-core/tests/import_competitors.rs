@@ -22,6 +22,9 @@ fn fixture(name: &str) -> String {
 /// An expected field: name, value, sensitive, kind, multi-line.
 type F = (&'static str, &'static str, bool, Option<&'static str>, bool);
 
+/// A field as compared: name, value bytes, sensitive, kind, multi-line.
+type Got<'a> = (&'a str, &'a [u8], bool, Option<&'a str>, bool);
+
 const LINE: bool = false;
 const MULTI: bool = true;
 
@@ -64,7 +67,7 @@ fn check(record: &Record, want: &Expect) {
     let name = secret.name.as_str();
     assert_eq!(name, want.name);
     assert_eq!(record.folder, want.folder, "{name}: folder");
-    let got: Vec<(&str, &[u8], bool, Option<&str>, bool)> = secret
+    let got: Vec<Got<'_>> = secret
         .fields
         .iter()
         .map(|f| {
@@ -77,7 +80,7 @@ fn check(record: &Record, want: &Expect) {
             )
         })
         .collect();
-    let expected: Vec<(&str, &[u8], bool, Option<&str>, bool)> = want
+    let expected: Vec<Got<'_>> = want
         .fields
         .iter()
         .map(|(n, v, s, k, m)| (*n, v.as_bytes(), *s, *k, *m))
@@ -635,4 +638,31 @@ fn hostile_labels_cannot_forge_lines() {
     assert_eq!(c.unsupported.len(), 1);
     let line = &c.unsupported[0];
     assert!(!line.contains('\n') && !line.contains('\x1b'), "{line:?}");
+}
+
+#[test]
+fn documented_error_messages() {
+    // The examples of docs/import-export.md, "Errors".
+    let err = parse_1password_csv("Title,Password\nA,pw-a\nB,pw-b,surplus\n")
+        .err()
+        .unwrap();
+    assert_eq!(
+        err.to_string(),
+        "line 3: the item has 3 cells but the header has 2 columns"
+    );
+    let err = parse_bitwarden_json("{\n  \"encrypted\": true,\n  \"items\": []\n}")
+        .err()
+        .unwrap();
+    assert_eq!(
+        err.to_string(),
+        "line 2: this Bitwarden export is encrypted; export the vault again as .json without \
+         password protection (the unencrypted format)"
+    );
+    let err = parse_bitwarden_json("{\"items\": [\n {\"type\": \"login\"}]}")
+        .err()
+        .unwrap();
+    assert_eq!(
+        err.to_string(),
+        "line 2: not a Bitwarden JSON export: a value has an unexpected type (column 17)"
+    );
 }
