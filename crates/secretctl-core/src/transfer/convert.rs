@@ -671,6 +671,7 @@ impl Converter {
                 expires_at: draft.expires_at,
                 created_at: draft.created_at,
                 updated_at: draft.updated_at,
+                folder: None,
             },
         };
         self.conversion.records.push(Record {
