@@ -1625,9 +1625,11 @@ fn damaged_secret(db: &Path, what: &str) -> Error {
     }
 }
 
+/// Every row, in table order (a scan; ordering by the text `id` would cost one index lookup per
+/// row).
 fn all_rows(conn: &Connection, db: &Path) -> Result<Vec<(String, Row)>> {
     let mut stmt = conn
-        .prepare(&format!("{SELECT_ROW} ORDER BY id"))
+        .prepare(&format!("{SELECT_ROW} ORDER BY rowid"))
         .map_err(|e| Error::sql(db, e))?;
     stmt.query_map([], read_row)
         .map_err(|e| Error::sql(db, e))?
