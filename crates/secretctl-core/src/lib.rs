@@ -10,6 +10,7 @@ pub mod command_policy;
 pub mod crypto;
 pub mod duration;
 pub mod environment;
+pub mod generate;
 pub mod hardening;
 pub mod pattern;
 pub mod policy;
