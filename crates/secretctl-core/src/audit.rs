@@ -86,11 +86,13 @@ pub enum Action {
     AgentLock,
     /// The MCP command policy approved (SPEC §7.2).
     PolicyApprove,
+    /// Every secret read to build the security report (SPEC §10); no value left.
+    SecurityReport,
 }
 
 impl Action {
     /// Every stored name, for filters.
-    pub const NAMES: [&'static str; 21] = [
+    pub const NAMES: [&'static str; 22] = [
         "init",
         "unlock",
         "set",
@@ -112,6 +114,7 @@ impl Action {
         "agent_refused",
         "agent_lock",
         "policy_approve",
+        "security_report",
     ];
 
     /// The stored name.
@@ -138,6 +141,7 @@ impl Action {
             Action::AgentRefused => "agent_refused",
             Action::AgentLock => "agent_lock",
             Action::PolicyApprove => "policy_approve",
+            Action::SecurityReport => "security_report",
         }
     }
 }
@@ -741,4 +745,68 @@ pub fn prune(
         },
         Some(last_hex),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Action;
+
+    /// Every action, in the order of [`Action::NAMES`]. The match below stops compiling when an
+    /// action is added, so that this list, and through it `NAMES`, cannot fall behind.
+    const ALL: [Action; 22] = [
+        Action::Init,
+        Action::Unlock,
+        Action::Set,
+        Action::Get,
+        Action::GetMasked,
+        Action::List,
+        Action::Delete,
+        Action::PasswordChange,
+        Action::AuditList,
+        Action::AuditVerify,
+        Action::AuditExport,
+        Action::AuditPrune,
+        Action::Run,
+        Action::Export,
+        Action::Import,
+        Action::Inject,
+        Action::Redact,
+        Action::AgentStart,
+        Action::AgentRefused,
+        Action::AgentLock,
+        Action::PolicyApprove,
+        Action::SecurityReport,
+    ];
+
+    #[test]
+    fn names_list_every_action_once() {
+        for action in ALL {
+            match action {
+                Action::Init
+                | Action::Unlock
+                | Action::Set
+                | Action::Get
+                | Action::GetMasked
+                | Action::List
+                | Action::Delete
+                | Action::PasswordChange
+                | Action::AuditList
+                | Action::AuditVerify
+                | Action::AuditExport
+                | Action::AuditPrune
+                | Action::Run
+                | Action::Export
+                | Action::Import
+                | Action::Inject
+                | Action::Redact
+                | Action::AgentStart
+                | Action::AgentRefused
+                | Action::AgentLock
+                | Action::PolicyApprove
+                | Action::SecurityReport => {}
+            }
+        }
+        let names: Vec<&str> = ALL.iter().map(|a| a.as_str()).collect();
+        assert_eq!(names, Action::NAMES);
+    }
 }

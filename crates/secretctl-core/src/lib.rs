@@ -17,5 +17,6 @@ pub mod policy;
 pub mod redact;
 pub mod runner;
 pub mod secret;
+pub mod security;
 pub mod transfer;
 pub mod vault;
