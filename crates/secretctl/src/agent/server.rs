@@ -531,6 +531,19 @@ fn answer(
             session.set_via(Some(via(&v)));
             mcp_run(session, &command, &args, &keys)?
         }
+        Request::SecurityReport {
+            expiring_within_secs,
+            via: v,
+        } => {
+            session.set_via(Some(via(&v)));
+            let options = secretctl_core::security::Options {
+                now: jiff::Timestamp::now(),
+                expiring_within: Duration::from_secs(expiring_within_secs),
+            };
+            let report = secretctl_core::security::report(session, source_for(&v), options)
+                .map_err(failure)?;
+            Reply::ok(serde_json::to_value(report).expect("reports serialise"))
+        }
         Request::Get { key: k, via: v } => {
             if clock.reveal_until.is_none_or(|u| Instant::now() >= u) {
                 return Err(Reply::error(

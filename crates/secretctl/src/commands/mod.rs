@@ -4,6 +4,7 @@ mod audit;
 mod completion;
 mod delete;
 mod export;
+mod generate;
 mod get;
 mod import;
 mod init;
@@ -14,6 +15,7 @@ mod password;
 mod policy;
 mod redact;
 mod run;
+mod security;
 mod set;
 mod status;
 mod unlock;
@@ -43,6 +45,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Audit(a) => audit::run(g, a),
         Command::Password(a) => password::run(g, a),
         Command::Policy(a) => policy::run(g, a),
+        Command::Generate(a) => generate::run(a),
+        Command::Security(a) => security::run(g, a),
+        Command::ClipboardHold(a) => return Ok(crate::clipboard::hold(a)),
         Command::McpServer => return crate::mcp::serve(g),
         Command::Version(a) => version::run(a),
         Command::Completion(a) => completion::run(a),
