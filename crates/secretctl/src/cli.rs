@@ -391,19 +391,19 @@ pub struct GenerateArgs {
     pub json: bool,
 }
 
+/// A section of the security report: reused values, weak values, or expired and expiring
+/// secrets. (No doc comments on the variants: they would turn `--help` into its long form.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SecuritySection {
-    /// Reused values.
     Duplicates,
-    /// Weak values.
     Weak,
-    /// Expired and expiring secrets.
     Expiring,
 }
 
 #[derive(Debug, Args)]
 pub struct SecurityArgs {
-    /// Show only SECTION of the report.
+    /// Show only SECTION of the report: reused values, weak values, or expired and expiring
+    /// secrets.
     #[arg(value_name = "SECTION")]
     pub section: Option<SecuritySection>,
     /// Count secrets that expire within DURATION as expiring.
