@@ -245,11 +245,13 @@ fn run(mut session: Session, listener: UnixListener, path: &Path, a: &AgentServe
         session.set_via(None);
         let _ = session.note(Action::AgentLock, Source::Agent, None, detail);
     }
-    // Only now the held-back reply: `lock` returning means the agent has locked.
+    // Wipe the keys and close the database (SQLite checkpoints the WAL on close, holding the
+    // file locked for a moment) before the held-back reply: `lock` returning means the agent
+    // has locked and let go of the vault.
+    drop(session);
     if let Some((mut stream, body)) = pending {
         let _ = write_frame(&mut stream, &body);
     }
-    drop(session);
 }
 
 /// A reply held back until the agent has shut down.
