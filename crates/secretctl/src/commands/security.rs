@@ -42,11 +42,13 @@ fn count(n: usize, one: &str, many: &str) -> String {
 
 fn human(r: &Report, section: Option<SecuritySection>) -> String {
     let mut out = String::new();
-    let days = r.expiring_within_secs as f64 / 86_400.0;
-    let window = if days.fract() == 0.0 {
-        format!("{days} days")
+    let secs = r.expiring_within_secs;
+    let window = if secs % 86_400 == 0 {
+        count((secs / 86_400) as usize, "day", "days")
+    } else if secs % 3600 == 0 {
+        count((secs / 3600) as usize, "hour", "hours")
     } else {
-        format!("{} hours", r.expiring_within_secs / 3600)
+        format!("{secs} s")
     };
     let c = &r.counts;
     if section.is_none() {
