@@ -5,6 +5,7 @@
 mod access;
 mod agent;
 mod cli;
+mod clipboard;
 mod commands;
 mod completion;
 mod failure;

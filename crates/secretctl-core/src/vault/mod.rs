@@ -1441,6 +1441,39 @@ impl Session {
         )
     }
 
+    /// Reads every secret, one at a time, and hands each to `visit`, which owns it: its values
+    /// are wiped when `visit` drops it, before the next secret is decrypted, so at most one
+    /// secret's plaintext is held at once. One audited operation (`action` says why, e.g.
+    /// [`Action::SecurityReport`]); its record counts the secrets read and names none, since
+    /// it read them all. Returns that count.
+    ///
+    /// A row that fails its MAC or does not decrypt fails the whole operation, as in `list`.
+    pub fn scan(
+        &mut self,
+        action: Action,
+        source: Source,
+        mut visit: impl FnMut(Secret),
+    ) -> Result<usize> {
+        let db = self.vault.dir.db();
+        self.audited(action, None, source, |conn, keys, detail| {
+            let mut count = 0usize;
+            for (id_text, row) in all_rows(conn, &db)? {
+                let row = checked_row(&db, keys, &id_text, row)?;
+                let name = decrypt_name(&db, keys, &row, &id_text)?;
+                let secret = Secret {
+                    fields: decrypt_fields(&db, keys, &row, name.as_str())?,
+                    bindings: decrypt_bindings(&db, keys, &row, name.as_str())?,
+                    meta: decrypt_meta(&db, keys, &row, name.as_str())?,
+                    name,
+                };
+                visit(secret);
+                count += 1;
+            }
+            detail.insert("keys".into(), count.into());
+            Ok(count)
+        })
+    }
+
     /// Deletes a secret.
     pub fn delete(&mut self, name: &KeyName, source: Source) -> Result<()> {
         let db = self.vault.dir.db();
