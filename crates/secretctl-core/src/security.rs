@@ -152,12 +152,20 @@ pub struct Options {
     pub expiring_within: Duration,
 }
 
-impl Default for Options {
-    fn default() -> Self {
+impl Options {
+    /// Now, with secrets expiring within `window` listed as expiring.
+    pub fn expiring_within(window: Duration) -> Options {
         Options {
             now: Timestamp::now(),
-            expiring_within: DEFAULT_EXPIRING_WITHIN,
+            expiring_within: window,
         }
+    }
+}
+
+impl Default for Options {
+    /// Now, with the default window of [`DEFAULT_EXPIRING_WITHIN`].
+    fn default() -> Self {
+        Options::expiring_within(DEFAULT_EXPIRING_WITHIN)
     }
 }
 

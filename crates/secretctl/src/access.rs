@@ -246,13 +246,11 @@ impl Access {
         expiring_within: std::time::Duration,
     ) -> Result<security::Report> {
         match self {
-            Access::Local(s) => {
-                let options = security::Options {
-                    now: jiff::Timestamp::now(),
-                    expiring_within,
-                };
-                Ok(security::report(s, Source::Cli, options)?)
-            }
+            Access::Local(s) => Ok(security::report(
+                s,
+                Source::Cli,
+                security::Options::expiring_within(expiring_within),
+            )?),
             Access::Agent(c) => {
                 let body = Self::ask(
                     c,

@@ -14,8 +14,8 @@
 
 use crate::cli::ClipboardHoldArgs;
 use crate::failure::{Failure, Result};
-use std::io::{BufRead, Read, Write};
-use std::process::{ExitCode, Stdio};
+use std::io::{Read, Write};
+use std::process::ExitCode;
 use std::time::Duration;
 use zeroize::Zeroizing;
 
@@ -32,7 +32,6 @@ fn set_and_nonempty(name: &str) -> bool {
 /// Copies `value` to the clipboard through a detached helper that clears it after
 /// `clear_after`. Fails with one line when there is no clipboard to copy to.
 pub fn copy(value: &str, clear_after: Duration) -> Result<()> {
-    use std::os::unix::process::CommandExt;
     if cfg!(not(target_os = "macos")) && !set_and_nonempty("DISPLAY") {
         let why = if set_and_nonempty("WAYLAND_DISPLAY") {
             "this Wayland session has no X11 clipboard (DISPLAY is not set)"
@@ -43,32 +42,14 @@ pub fn copy(value: &str, clear_after: Duration) -> Result<()> {
             "cannot copy to the clipboard: {why}; run without --copy to print the password"
         )));
     }
-    let exe = std::env::current_exe()
-        .map_err(|e| Failure::failed(format!("cannot find the secretctl binary: {e}")))?;
-    let mut child = std::process::Command::new(exe)
-        .args(["clipboard-hold", "--seconds"])
-        .arg(clear_after.as_secs().to_string())
-        .env_remove("SECRETCTL_PASSWORD")
-        .env_remove("SECRETCTL_PASSWORD_FILE")
-        .current_dir("/")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .map_err(|e| Failure::failed(format!("cannot start the clipboard helper: {e}")))?;
-    {
-        let mut stdin = child.stdin.take().expect("stdin is piped");
-        stdin
-            .write_all(value.as_bytes())
-            .map_err(|e| Failure::failed(format!("cannot hand the value to the helper: {e}")))?;
-    }
-    let stdout = child.stdout.take().expect("stdout is piped");
-    let mut line = String::new();
-    std::io::BufReader::new(stdout)
-        .read_line(&mut line)
-        .map_err(|e| Failure::failed(format!("the clipboard helper failed: {e}")))?;
-    let line = line.trim_end();
+    let mut command = crate::detached::command()?;
+    command.args([
+        "clipboard-hold",
+        "--seconds",
+        &clear_after.as_secs().to_string(),
+    ]);
+    let (mut child, line) =
+        crate::detached::start(command, &[value.as_bytes()], "clipboard helper")?;
     if line == "ready" {
         // The helper runs on; it is in its own process group and outlives this process.
         return Ok(());

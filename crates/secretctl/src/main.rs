@@ -8,6 +8,7 @@ mod cli;
 mod clipboard;
 mod commands;
 mod completion;
+mod detached;
 mod failure;
 mod io;
 mod mcp;

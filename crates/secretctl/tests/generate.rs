@@ -431,6 +431,13 @@ fn wait_until(deadline: Duration, mut done: impl FnMut() -> bool) -> bool {
     done()
 }
 
+/// Whether `child` exits within `seconds`.
+fn exits_within(child: &mut Child, seconds: u64) -> bool {
+    wait_until(Duration::from_secs(seconds), || {
+        child.try_wait().ok().flatten().is_some()
+    })
+}
+
 /// Starts `secretctl clipboard-hold --seconds N` as `generate --copy` does, and waits for its
 /// `ready`.
 fn hold(display: &str, value: &str, seconds: u64) -> Child {
@@ -490,11 +497,7 @@ fn the_helper_clears_its_value_when_time_is_up() {
         Some("Tr0ub4dor&3-clipboard")
     );
     assert!(
-        wait_until(Duration::from_secs(10), || helper
-            .try_wait()
-            .ok()
-            .flatten()
-            .is_some()),
+        exits_within(&mut helper, 10),
         "the helper exits after its time"
     );
     assert_eq!(clipboard_text(&x.display), None, "the value is gone");
@@ -515,11 +518,7 @@ fn the_helper_leaves_a_later_copy_alone() {
     }
     assert_eq!(probe_line(&mut user), "owned");
     assert!(
-        wait_until(Duration::from_secs(10), || helper
-            .try_wait()
-            .ok()
-            .flatten()
-            .is_some()),
+        exits_within(&mut helper, 10),
         "the helper exits after its time"
     );
     assert_eq!(

@@ -599,10 +599,9 @@ fn answer(
             via: v,
         } => {
             session.set_via(Some(via(&v)));
-            let options = secretctl_core::security::Options {
-                now: jiff::Timestamp::now(),
-                expiring_within: Duration::from_secs(expiring_within_secs),
-            };
+            let options = secretctl_core::security::Options::expiring_within(Duration::from_secs(
+                expiring_within_secs,
+            ));
             let report = secretctl_core::security::report(session, source_for(&v), options)
                 .map_err(failure)?;
             Reply::ok(serde_json::to_value(report).expect("reports serialise"))
