@@ -1447,6 +1447,11 @@ impl Session {
     /// [`Action::SecurityReport`]); its record counts the secrets read and names none, since
     /// it read them all. Returns that count.
     ///
+    /// The reads happen in a read transaction (one consistent snapshot, which in WAL mode does
+    /// not block writers however long `visit` takes); the record is written right after, and
+    /// the count is returned only once it is: if the record cannot be written, the caller gets
+    /// the error, not the result (fail closed).
+    ///
     /// A row that fails its MAC or does not decrypt fails the whole operation, as in `list`.
     pub fn scan(
         &mut self,
@@ -1455,9 +1460,15 @@ impl Session {
         mut visit: impl FnMut(Secret),
     ) -> Result<usize> {
         let db = self.vault.dir.db();
-        self.audited(action, None, source, |conn, keys, detail| {
+        let read: Result<usize> = (|| {
+            let tx = self
+                .vault
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Deferred)
+                .map_err(|e| Error::sql(&db, e))?;
+            let keys = &self.keys;
             let mut count = 0usize;
-            for (id_text, row) in all_rows(conn, &db)? {
+            for (id_text, row) in all_rows(&tx, &db)? {
                 let row = checked_row(&db, keys, &id_text, row)?;
                 let name = decrypt_name(&db, keys, &row, &id_text)?;
                 let secret = Secret {
@@ -1469,9 +1480,21 @@ impl Session {
                 visit(secret);
                 count += 1;
             }
-            detail.insert("keys".into(), count.into());
+            tx.finish().map_err(|e| Error::sql(&db, e))?;
             Ok(count)
-        })
+        })();
+        let mut detail = serde_json::Map::new();
+        match read {
+            Ok(count) => {
+                detail.insert("keys".into(), count.into());
+                self.note(action, source, None, detail)?;
+                Ok(count)
+            }
+            Err(e) => {
+                self.note(action, source, Some(e.audit_code()), detail)?;
+                Err(e)
+            }
+        }
     }
 
     /// Deletes a secret.
