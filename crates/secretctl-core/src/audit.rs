@@ -86,11 +86,15 @@ pub enum Action {
     AgentLock,
     /// The MCP command policy approved (SPEC §7.2).
     PolicyApprove,
+    /// A backup written (SPEC §10).
+    Backup,
+    /// A backup restored into the vault, merged or replacing it (SPEC §10).
+    Restore,
 }
 
 impl Action {
     /// Every stored name, for filters.
-    pub const NAMES: [&'static str; 21] = [
+    pub const NAMES: [&'static str; 23] = [
         "init",
         "unlock",
         "set",
@@ -112,6 +116,8 @@ impl Action {
         "agent_refused",
         "agent_lock",
         "policy_approve",
+        "backup",
+        "restore",
     ];
 
     /// The stored name.
@@ -138,6 +144,8 @@ impl Action {
             Action::AgentRefused => "agent_refused",
             Action::AgentLock => "agent_lock",
             Action::PolicyApprove => "policy_approve",
+            Action::Backup => "backup",
+            Action::Restore => "restore",
         }
     }
 }
@@ -741,4 +749,69 @@ pub fn prune(
         },
         Some(last_hex),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `NAMES` (the `--action` filter's choices) lists every action's stored name, in order.
+    #[test]
+    fn names_list_every_action_in_order() {
+        let all = [
+            Action::Init,
+            Action::Unlock,
+            Action::Set,
+            Action::Get,
+            Action::GetMasked,
+            Action::List,
+            Action::Delete,
+            Action::PasswordChange,
+            Action::AuditList,
+            Action::AuditVerify,
+            Action::AuditExport,
+            Action::AuditPrune,
+            Action::Run,
+            Action::Export,
+            Action::Import,
+            Action::Inject,
+            Action::Redact,
+            Action::AgentStart,
+            Action::AgentRefused,
+            Action::AgentLock,
+            Action::PolicyApprove,
+            Action::Backup,
+            Action::Restore,
+        ];
+        // Fails to compile when an action is added without being listed above.
+        for action in all {
+            match action {
+                Action::Init
+                | Action::Unlock
+                | Action::Set
+                | Action::Get
+                | Action::GetMasked
+                | Action::List
+                | Action::Delete
+                | Action::PasswordChange
+                | Action::AuditList
+                | Action::AuditVerify
+                | Action::AuditExport
+                | Action::AuditPrune
+                | Action::Run
+                | Action::Export
+                | Action::Import
+                | Action::Inject
+                | Action::Redact
+                | Action::AgentStart
+                | Action::AgentRefused
+                | Action::AgentLock
+                | Action::PolicyApprove
+                | Action::Backup
+                | Action::Restore => {}
+            }
+        }
+        let names: Vec<&str> = all.iter().map(|a| a.as_str()).collect();
+        assert_eq!(names, Action::NAMES);
+    }
 }
