@@ -338,18 +338,28 @@ fn parse_header(h: &[u8]) -> Parsed {
     })
 }
 
-/// Writes a whole backup to `out`: the header, then the data key and `db_len` bytes of `db` as
-/// sealed chunks. Pays the KDF for a password. Returns the number of bytes written.
+/// What a backup carries: the vault's data key, then a database snapshot of `db_len` bytes.
+pub(crate) struct Payload<'a, R> {
+    pub dek: &'a Dek,
+    pub db: R,
+    pub db_len: u64,
+}
+
+/// Writes a whole backup to `out` (named `out_name` in messages): the header, then the payload
+/// as sealed chunks. Pays the KDF for a password. Returns the number of bytes written.
 pub(crate) fn write(
     out: &mut dyn Write,
+    out_name: &Path,
     key: &KeySource<'_>,
     kdf: KdfParams,
     with_audit: bool,
-    dek: &Dek,
-    mut db: impl Read,
-    db_len: u64,
-    out_name: &Path,
+    payload: Payload<'_, impl Read>,
 ) -> Result<u64> {
+    let Payload {
+        dek,
+        mut db,
+        db_len,
+    } = payload;
     let salt = crypto::random_salt();
     let mut nonce_prefix = [0u8; NONCE_PREFIX_LEN];
     crypto::fill_random(&mut nonce_prefix);
@@ -715,15 +725,18 @@ mod tests {
 
     fn small_backup(key: &KeySource<'_>, dek: &Dek, db: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
+        let payload = Payload {
+            dek,
+            db,
+            db_len: db.len() as u64,
+        };
         let n = write(
             &mut out,
+            Path::new("out"),
             key,
             KdfParams::SEED,
             true,
-            dek,
-            db,
-            db.len() as u64,
-            Path::new("out"),
+            payload,
         )
         .unwrap();
         assert_eq!(n as usize, out.len());

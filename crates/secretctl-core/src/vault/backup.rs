@@ -282,16 +282,12 @@ impl Session {
             (None, Some(w)) => (w, PathBuf::from("stdout")),
             (None, None) => unreachable!("a backup target is a file or a stream"),
         };
-        report.bytes = format::write(
-            out,
-            key,
-            self.vault.kdf,
-            with_audit,
-            &self.keys.dek,
+        let payload = format::Payload {
+            dek: &self.keys.dek,
             db,
-            len,
-            &name,
-        )?;
+            db_len: len,
+        };
+        report.bytes = format::write(out, &name, key, self.vault.kdf, with_audit, payload)?;
         report.key = key.kind().as_str();
         Ok((report, file))
     }
@@ -510,11 +506,14 @@ fn folder_id_bytes(id_text: &str) -> Option<[u8; 16]> {
     parse_uuid(id_text)
 }
 
+/// A folders row as stored: id, encrypted name, parent, created and updated times.
+type FolderRow = (String, Vec<u8>, Option<String>, i64, i64);
+
 fn snap_folders(conn: &Connection, keys: &Keys) -> rusqlite::Result<Vec<SnapFolder>> {
     let mut stmt = conn.prepare(
         "SELECT id, encrypted_name, parent_id, created_at, updated_at FROM folders ORDER BY id",
     )?;
-    let rows: Vec<(String, Vec<u8>, Option<String>, i64, i64)> = stmt
+    let rows: Vec<FolderRow> = stmt
         .query_map([], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })?
@@ -893,7 +892,8 @@ impl Session {
     /// transaction: secrets, folders and metadata become the backup's; the data key is wrapped
     /// under `password` (which must be this vault's master password) with the current salt and
     /// KDF parameters, so the vault opens with the same password before and after; the MCP
-    /// policy approval of this vault is kept. The audit log: the backup's with `with_audit`;
+    /// policy approval of this vault is kept (its pin of the policy file renewed under the
+    /// restored vault's key when the file is still the approved one). The audit log: the backup's with `with_audit`;
     /// else this vault's when the backup is of this same vault; else a new chain. The previous
     /// database, `vault.meta` and `vault.salt` are kept as `<file>.pre-restore-<UTC time>`
     /// first. The restore's record is the last of the new log (or, for a dry run, of this
@@ -962,12 +962,29 @@ impl Session {
             .wrap_dek(&snap.keys.dek, &snap.keys.vault_id)
             .expect("AES-GCM encrypts a 32-byte key");
         drop(master);
-        // This vault's approval goes on, re-MAC'd under the restored vault's policy key; a row
-        // that fails its MAC is no approval and is not carried.
+        // This vault's approval goes on under the restored vault's policy key. Its pin of the
+        // policy file is an HMAC under the old key: when the file on disk is still the one
+        // approved, it is pinned again under the new key; otherwise it is carried as it stands
+        // (it did not match before either). A row that fails its MAC is no approval.
         let approval = self.policy_approval().ok().flatten().map(|json| {
-            let key = snap.keys.dek.derive(POLICY_INFO);
-            let mut row = key.mac_parts(&[POLICY_APPROVAL_MAC_DOMAIN, &json]).to_vec();
-            row.extend_from_slice(&json);
+            let new_key = snap.keys.dek.derive(POLICY_INFO);
+            let rebound = std::str::from_utf8(&json)
+                .ok()
+                .and_then(|text| crate::command_policy::Approval::from_json(text).ok())
+                .map(|mut ap| {
+                    if let Ok((_, bytes)) = crate::policy::Policy::load_with_bytes(&dir.policy()) {
+                        let old = crate::command_policy::policy_hmac(&self.policy_key(), &bytes);
+                        if crypto::constant_time_eq(&old, &ap.policy_hmac) {
+                            ap.policy_hmac = crate::command_policy::policy_hmac(&new_key, &bytes);
+                        }
+                    }
+                    ap.to_json().into_bytes()
+                })
+                .unwrap_or(json);
+            let mut row = new_key
+                .mac_parts(&[POLICY_APPROVAL_MAC_DOMAIN, &rebound])
+                .to_vec();
+            row.extend_from_slice(&rebound);
             row
         });
         let current_anchor: Option<Vec<u8>> = self
