@@ -472,7 +472,7 @@ impl Vault {
             .and_then(parse_uuid)
             .ok_or_else(|| damaged("its vault id is invalid"))?;
         if parse_uuid(&meta.vault_id) != Some(vault_id) {
-            // A restore may have committed between reading the two; it renames vault.meta
+            // A restore may have committed between reading the two; it writes vault.meta
             // last, under the lock this waits for.
             backup::finish_interrupted_restore(dir, &conn)?;
             meta = read_meta_file(dir)?;
