@@ -459,13 +459,6 @@ impl Snapshot {
         }
     }
 
-    /// The names of the secrets in the backup, sorted.
-    pub fn names(&self) -> Vec<KeyName> {
-        let mut names: Vec<KeyName> = self.secrets.iter().map(|s| s.name.clone()).collect();
-        names.sort();
-        names
-    }
-
     fn folder(&self, id: &str) -> Option<&SnapFolder> {
         self.folders.iter().find(|f| f.id_text == id)
     }
