@@ -1,9 +1,10 @@
 //! Differential fuzzing of the streaming redactor (`redact.rs`).
 //!
-//! From the input: 1–4 secrets of 4–64 arbitrary bytes (fresh, overlapping an earlier one,
-//! periodic, or over a small alphabet, so that secrets share prefixes and suffixes), a haystack
-//! built from literal bytes and copies of the secrets (raw, case-flipped, any derived form,
-//! truncated forms, base64 at any alignment, repeats), and a seed for chunk sizes.
+//! From the input: 1–4 secrets of 4–64 arbitrary bytes (fresh, overlapping an earlier one, an
+//! encoded form of an earlier one, periodic, or over a small alphabet, so that secrets share
+//! prefixes, suffixes and whole patterns), a haystack built from literal bytes and copies of the
+//! secrets (raw, case-flipped, any derived form, truncated forms, base64 at any alignment,
+//! repeats), and a seed for chunk sizes.
 //!
 //! Checked, in order:
 //!
@@ -61,7 +62,7 @@ fn take_at_least_one<'a>(u: &mut Unstructured<'a>, max: usize) -> Result<&'a [u8
 
 fn secret(u: &mut Unstructured, earlier: &[Vec<u8>]) -> Result<Vec<u8>> {
     let len = u.int_in_range(4..=64usize)?;
-    let mut out = match u.int_in_range(0..=3u8)? {
+    let mut out = match u.int_in_range(0..=4u8)? {
         // A piece of an earlier secret plus fresh bytes: shared prefixes and suffixes.
         1 if !earlier.is_empty() => {
             let base = u.choose(earlier)?;
@@ -74,6 +75,23 @@ fn secret(u: &mut Unstructured, earlier: &[Vec<u8>]) -> Result<Vec<u8>> {
             s.extend_from_slice(&base[start..end]);
             s.extend_from_slice(take(u, 8)?);
             s
+        }
+        // One of an earlier secret's encoded forms, possibly case-flipped: the same bytes
+        // then belong to two secrets, in the exact and in the case-insensitive automaton.
+        4 if !earlier.is_empty() => {
+            let base = u.choose(earlier)?;
+            let forms = derived_patterns(base);
+            let (form, _, _) = u.choose(&forms)?;
+            let flip: bool = u.arbitrary()?;
+            form.iter()
+                .map(|&b| {
+                    if flip && b.is_ascii_alphabetic() {
+                        b ^ 0x20
+                    } else {
+                        b
+                    }
+                })
+                .collect()
         }
         // Periodic: `abcabcabc…` overlaps itself.
         2 => {
