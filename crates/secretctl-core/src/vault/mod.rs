@@ -20,6 +20,13 @@ pub use folders::FolderInfo;
 pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
 pub(crate) use schema::version as schema_version;
 
+/// The codecs of the decrypted field and binding blobs, public only so that the fuzz targets in
+/// `fuzz/` can reach them (docs/fuzzing.md). Not part of the API: hidden, and free to change.
+#[doc(hidden)]
+pub mod stored_codec {
+    pub use super::stored::{decode_bindings, decode_fields, encode_bindings, encode_fields};
+}
+
 use crate::audit::{self, Action, Anchor, Entry, Source};
 use crate::crypto::{self, Dek, KdfParams, Passphrase, SubKey};
 use crate::pattern::Pattern;
