@@ -602,10 +602,10 @@ pub fn verify(
         );
         return Ok(out);
     }
-    if let Some(meta) = meta_anchor {
-        if let Some((seq, problem)) = meta_anchor_problem(conn, key, vault_id, &anchor, meta)? {
-            bad(&mut out, seq, problem);
-        }
+    if let Some(meta) = meta_anchor
+        && let Some((seq, problem)) = meta_anchor_problem(conn, key, vault_id, &anchor, meta)?
+    {
+        bad(&mut out, seq, problem);
     }
     Ok(out)
 }

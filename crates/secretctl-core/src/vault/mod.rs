@@ -1366,20 +1366,20 @@ impl Session {
                 let name = decrypt_name(&db, keys, &row, &id_text)?;
                 let mut meta = decrypt_meta(&db, keys, &row, name.as_str())?;
                 meta.folder = row.folder_id.as_deref().and_then(|id| tree.path_of(id));
-                if let Some(folder) = &filter.folder {
-                    if !meta.folder.as_ref().is_some_and(|f| f.is_within(folder)) {
-                        continue;
-                    }
+                if let Some(folder) = &filter.folder
+                    && !meta.folder.as_ref().is_some_and(|f| f.is_within(folder))
+                {
+                    continue;
                 }
-                if let Some(tag) = &filter.tag {
-                    if !meta.tags.contains(tag) {
-                        continue;
-                    }
+                if let Some(tag) = &filter.tag
+                    && !meta.tags.contains(tag)
+                {
+                    continue;
                 }
-                if let Some(before) = filter.expiring_before {
-                    if meta.expires_at.is_none_or(|e| e > before) {
-                        continue;
-                    }
+                if let Some(before) = filter.expiring_before
+                    && meta.expires_at.is_none_or(|e| e > before)
+                {
+                    continue;
                 }
                 let field_count = match row.encrypted_fields {
                     None => 1,
