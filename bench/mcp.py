@@ -4,16 +4,31 @@ Usage: mcp.py SECRETCTL VAULT_DIR ROUNDS. Prints a Markdown table of medians on 
 """
 
 import asyncio
+import os
 import statistics
 import subprocess
 import sys
 import time
 
-from mcp import ClientSession, StdioServerParameters
-from mcp.client.stdio import stdio_client
+# This file is named mcp.py: with its own directory first on sys.path, `import mcp` would import
+# this file again instead of the MCP SDK. Drop that entry before importing the SDK.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+
+from mcp import ClientSession, StdioServerParameters  # noqa: E402
+from mcp.client.stdio import stdio_client  # noqa: E402
 
 BIN, VAULT, ROUNDS = sys.argv[1], sys.argv[2], int(sys.argv[3])
 ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin"}
+
+
+def structured(result):
+    """The structured content of a tool result (`structuredContent` before SDK 2, then snake case)."""
+    return getattr(result, "structured_content", None) or getattr(result, "structuredContent")
+
+
+def failed(result):
+    return getattr(result, "is_error", None) or getattr(result, "isError", False)
 
 
 def ms(samples):
@@ -49,14 +64,14 @@ async def main():
                 t = time.perf_counter()
                 r = await session.call_tool("secret_list", {})
                 listing.append(time.perf_counter() - t)
-                count = len(r.structuredContent["secrets"])
+                count = len(structured(r)["secrets"])
                 assert count == 10000, count
             run_args = {"keys": ["bench/k00042"], "command": "/usr/bin/true", "args": []}
             for _ in range(ROUNDS):
                 t = time.perf_counter()
                 r = await session.call_tool("secret_run", run_args)
                 runs.append(time.perf_counter() - t)
-                assert not r.isError, r
+                assert not failed(r), r
     direct = []
     for _ in range(ROUNDS):
         t = time.perf_counter()
