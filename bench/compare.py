@@ -137,6 +137,12 @@ def medians(path):
         return {r["command"]: r["median"] * 1000 for r in json.load(f)["results"]}
 
 
+def cpu_seconds(path):
+    """{command name: mean user + system CPU seconds} (hyperfine counts the command's children)."""
+    with open(path) as f:
+        return {r["command"]: r["user"] + r["system"] for r in json.load(f)["results"]}
+
+
 def fmt_ms(v):
     if v is None:
         return "n/a"
@@ -239,13 +245,16 @@ def cmd_report(out, docs):
     mb = meta["stream_mib"]
     c = stream.get("cat | cat")
     if c:
+        cpu = cpu_seconds(os.path.join(out, "stream.json"))
+
         def tput(v):
             return f"{mb / (v / 1000):.0f} MiB/s"
         for name, label in [("secretctl run | cat", f"`secretctl run -k 'bench/*' -- cat` ({meta['stream_secrets']} secrets)"),
                             ("fnox exec --redact | cat", f"`fnox exec --redact -- cat` ({meta['stream_secrets']} secrets)")]:
             if name in stream:
                 rows.append(f"| 4 redaction | {label}, {mb} MiB: {tput(stream[name])} | {fmt_ms(stream[name])} | "
-                            f"`cat \\| cat`: {tput(c)} | {fmt_ms(c)} | {c / stream[name]:.2f}× throughput | |")
+                            f"`cat \\| cat`: {tput(c)} | {fmt_ms(c)} | {c / stream[name]:.2f}× throughput | "
+                            f"CPU (user + system, whole pipeline): {cpu[name]:.2f} s vs {cpu['cat | cat']:.2f} s |")
         if "secretctl run | cat" in stream:
             r = c / stream["secretctl run | cat"]
             goals.append(("redaction ≥ 0.5× `cat`", verdict(r >= 0.5, f"{r:.2f}× the throughput of `cat`, {mb} MiB")))

@@ -36,6 +36,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 STARTED=$(date +%s)
+CMDLINE=bench/compare.sh # as called: the knobs set in the environment, then the script
+for v in FNOX_INSTALL WRITE_DOCS BENCH_TMP MCP_ROUNDS LIST_RUNS IMPORT_RUNS STREAM_RUNS WARM_RUNS COLD_RUNS BENCH_MB; do
+    [ -z "${!v:-}" ] || CMDLINE="$v=${!v} $CMDLINE"
+done
 FNOX_VERSION=1.43.0
 MB=${BENCH_MB:-1024}
 N=10000 # bench/mcp.py expects exactly these 10,000 names (bench/k00000 ... bench/k09999)
@@ -330,15 +334,11 @@ fi
 
 ver() { "$@" 2>/dev/null | head -1 || echo '?'; }
 deb() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null || echo 'not installed'; }
-cmdline=bench/compare.sh
-for v in FNOX_INSTALL WRITE_DOCS MCP_ROUNDS LIST_RUNS IMPORT_RUNS STREAM_RUNS WARM_RUNS COLD_RUNS BENCH_MB; do
-    [ -z "${!v:-}" ] || cmdline="$v=${!v} $cmdline"
-done
 elapsed=$(( $(date +%s) - STARTED ))
 missing_json=$(for k in "${!MISSING[@]}"; do printf '%s\t%s\n' "$k" "${MISSING[$k]}"; done |
     "$PY" -c 'import json, sys; print(json.dumps(dict(l.rstrip("\n").split("\t", 1) for l in sys.stdin if l.strip())))')
 M_DATE=$(date -u '+%Y-%m-%d %H:%M UTC') \
-M_COMMAND=$cmdline \
+M_COMMAND=$CMDLINE \
 M_ELAPSED="whole run $((elapsed / 60)) min $((elapsed % 60)) s, builds and installs included" \
 M_MACHINE="$(nproc) CPUs, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, kernel $(uname -r), Debian $(cat /etc/debian_version); load average (1/5/15 min) at the end $(cut -d' ' -f1-3 /proc/loadavg); vaults in $(df --output=fstype "$WORK" | tail -1) ($WORK), text stream in $(df --output=fstype "$STREAM_DIR" | tail -1)" \
 M_TOOLS="secretctl $(ver "$BIN" --version | awk '{print $NF}') (tree $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- crates 2>/dev/null || echo ' + uncommitted changes')), $RUSTC_VERSION; keepassxc-cli $(ver keepassxc-cli --version) (Debian $(deb keepassxc)); pass $(deb pass) with $(ver gpg --version); fnox $( [ -n "$FNOX" ] && ver "$FNOX" --version | awk '{print $NF}' || echo 'not installed') (cargo install --locked, age provider) with age $(deb age); argon2 $(deb argon2); $(ver hyperfine --version); pykeepass $("$PY" -c 'import pykeepass; print(pykeepass.__version__)' 2>/dev/null || echo '?'); Python MCP SDK $("$PY" -c 'import importlib.metadata as m; print(m.version("mcp"))' 2>/dev/null || echo '?')" \
