@@ -762,14 +762,7 @@ pub(super) fn finish_interrupted_restore(dir: &VaultDir, conn: &Connection) -> R
             .map_err(|e| Error::io(&next, e))?;
         let pending = serde_json::from_slice::<PendingMeta>(&bytes).ok();
         if let Some(p) = pending {
-            let committed = conn
-                .query_row(
-                    "SELECT value FROM metadata WHERE key = ?1",
-                    params![RESTORE_ID_META],
-                    |r| r.get::<_, Vec<u8>>(0),
-                )
-                .optional()
-                .map_err(|e| Error::sql(&dir.db(), e))?
+            let committed = find_meta_row(conn, &dir.db(), RESTORE_ID_META)?
                 .is_some_and(|id| id == p.restore_id.as_bytes());
             if committed {
                 files::write_atomic(&dir.meta(), &meta_json(&p.meta))?;
@@ -980,16 +973,7 @@ impl Session {
             row.extend_from_slice(&rebound);
             row
         });
-        let current_anchor: Option<Vec<u8>> = self
-            .vault
-            .conn
-            .query_row(
-                "SELECT value FROM metadata WHERE key = 'audit_anchor'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| Error::sql(&db, e))?;
+        let current_anchor = find_meta_row(&self.vault.conn, &db, "audit_anchor")?;
         let snap_path = snap
             .tmp
             .path()

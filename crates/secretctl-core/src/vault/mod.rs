@@ -316,15 +316,20 @@ fn now() -> Timestamp {
     Timestamp::now()
 }
 
-fn get_meta_row(conn: &Connection, db: &Path, key: &str) -> Result<Vec<u8>> {
+/// A metadata row, `None` when it is absent.
+fn find_meta_row(conn: &Connection, db: &Path, key: &str) -> Result<Option<Vec<u8>>> {
     conn.query_row(
         "SELECT value FROM metadata WHERE key = ?1",
         params![key],
         |r| r.get(0),
     )
     .optional()
-    .map_err(|e| Error::sql(db, e))?
-    .ok_or_else(|| Error::Damaged {
+    .map_err(|e| Error::sql(db, e))
+}
+
+/// A metadata row that must be there.
+fn get_meta_row(conn: &Connection, db: &Path, key: &str) -> Result<Vec<u8>> {
+    find_meta_row(conn, db, key)?.ok_or_else(|| Error::Damaged {
         path: db.to_owned(),
         reason: format!("metadata '{key}' is missing"),
     })
@@ -928,17 +933,7 @@ impl Session {
     /// error, never an approval.
     pub fn policy_approval(&self) -> Result<Option<Vec<u8>>> {
         let db = self.vault.dir.db();
-        let row: Option<Vec<u8>> = self
-            .vault
-            .conn
-            .query_row(
-                "SELECT value FROM metadata WHERE key = ?1",
-                params![POLICY_APPROVAL_META],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| Error::sql(&db, e))?;
-        let Some(row) = row else {
+        let Some(row) = find_meta_row(&self.vault.conn, &db, POLICY_APPROVAL_META)? else {
             return Ok(None);
         };
         let damaged = || Error::Damaged {
@@ -1075,17 +1070,7 @@ impl Session {
     /// before.
     fn ensure_row_macs(&mut self) -> Result<()> {
         let db = self.vault.dir.db();
-        let flagged: Option<Vec<u8>> = self
-            .vault
-            .conn
-            .query_row(
-                "SELECT value FROM metadata WHERE key = ?1",
-                params![ROW_MACS_FLAG],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| Error::sql(&db, e))?;
-        if flagged.is_some() {
+        if find_meta_row(&self.vault.conn, &db, ROW_MACS_FLAG)?.is_some() {
             return Ok(());
         }
         let keys = &self.keys;
