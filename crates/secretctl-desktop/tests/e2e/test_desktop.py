@@ -224,9 +224,9 @@ def test_07_secrets_cross_between_the_app_and_the_cli(desktop):
     search(d, "")
 
 
-def test_08_delete(desktop):
+def test_08_new_by_shortcut_then_delete(desktop):
     d = desktop
-    d.click("#new-secret")
+    press(d, "n")
     d.type("#editor-name", "tmp/scratch")
     d.type('.editor-field[data-field="value"] .field-value', "throwaway")
     d.click("#save-secret")

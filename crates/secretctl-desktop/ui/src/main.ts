@@ -417,9 +417,17 @@ function localTime(iso: string | null): string {
   return iso ? new Date(iso).toLocaleString(state.app?.settings.language === "ja" ? "ja-JP" : "en-GB") : "—";
 }
 
+let detailShown: string | null = null;
+
 function renderDetail(): void {
   const el = $("#detail");
   if (!el) return;
+  // A different secret, or the editor opening or closing, starts at the top.
+  const showing = state.editor ? `edit:${state.editor.mode}:${state.editor.name}` : (state.detail?.name ?? null);
+  if (showing !== detailShown) {
+    el.scrollTop = 0;
+    detailShown = showing;
+  }
   if (state.editor) return renderEditor(el, state.editor);
   const d = state.detail;
   if (!d) {
@@ -1044,7 +1052,7 @@ function renderAuditTable(): void {
               "data-key": row.key ?? "",
             },
             h("td", {}, row.seq),
-            h("td", { title: row.timestamp }, new Date(row.timestamp_ms).toLocaleString()),
+            h("td", { title: row.timestamp }, localTime(row.timestamp)),
             h("td", {}, row.action),
             h("td", {}, row.source),
             h("td", {}, row.key ?? (row.key_hash ? `#${row.key_hash}` : "—")),
