@@ -6,7 +6,7 @@
 # 1. installs the `mcp` Python package when missing and builds the release binary once;
 # 2. makes a vault with 10,000 secrets (imported from a generated .env file), unlocks the
 #    session agent, and approves a policy that lets `/usr/bin/true` receive them;
-# 3. runs bench/mcp.py, which times, with medians over ROUNDS (default 30):
+# 3. runs bench/mcp_client_bench.py, which times, with medians over ROUNDS (default 30):
 #    - spawning `secretctl mcp-server` + `initialize` + `tools/list`,
 #    - `secret_list` over the 10,000 secrets,
 #    - `secret_run keys=[one key] command=/usr/bin/true` against running /usr/bin/true directly
@@ -58,4 +58,4 @@ chmod 600 "$V/mcp-policy.yaml"
 
 say "measuring through the Python MCP client"
 # The server gets no password source: it reaches the vault through the agent.
-env -u SECRETCTL_PASSWORD_FILE python3 "$ROOT/bench/mcp.py" "$BIN" "$V" "${ROUNDS:-30}"
+env -u SECRETCTL_PASSWORD_FILE python3 "$ROOT/bench/mcp_client_bench.py" "$BIN" "$V" "${ROUNDS:-30}"

@@ -838,7 +838,9 @@ impl SecretUpdate {
     }
 }
 
-fn validate_url(url: &str) -> Result<(), InputError> {
+/// Checks a metadata URL (SPEC §3.3): `http://` or `https://`, a host, no spaces or control
+/// characters, at most [`MAX_URL_LEN`] bytes.
+pub fn validate_url(url: &str) -> Result<(), InputError> {
     if url.len() > MAX_URL_LEN {
         return Err(InputError::Url {
             rule: "it is longer than 2048 bytes",

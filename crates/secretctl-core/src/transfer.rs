@@ -5,6 +5,12 @@
 //! (SPEC §3.3 — this module keeps keys exactly as written) and writes the vault;
 //! for export it reads the vault, calls a renderer and writes the file.
 //!
+//! The one exception is [`go_vault`], which reads (never writes) the directory of
+//! a vault of the original Go secretctl. It and the converters of
+//! [`competitors`] return a [`Conversion`]: whole secrets with fields, metadata
+//! and folders, key names already sanitised to SPEC §3.3, and a line for
+//! everything the source held that secretctl cannot carry.
+//!
 //! Values are secret bytes. They are held in [`Zeroizing`] buffers, never
 //! `Debug`-printed ([`Item`]'s `Debug` shows only the key and the length), and
 //! never put in an error: errors name the line (and column where useful) and the
@@ -20,6 +26,11 @@
 //! | shell | — | [`render_shell`] | UTF-8 without NUL |
 //! | JSON | [`parse_json`] | [`render_json`] | any bytes |
 //! | YAML | [`parse_yaml`] | [`render_yaml`] | any bytes |
+//! | 1Password CSV | [`parse_1password_csv`] | — | [`Conversion`] |
+//! | Bitwarden JSON | [`parse_bitwarden_json`] | — | [`Conversion`] |
+//! | LastPass CSV | [`parse_lastpass_csv`] | — | [`Conversion`] |
+//! | KeePassXC CSV | [`parse_keepassxc_csv`] | — | [`Conversion`] |
+//! | secretctl-go vault | [`go_vault::read`] (a directory) | — | [`Conversion`] |
 //!
 //! Every renderer is lossless: for whatever it accepts, parsing its output
 //! gives back exactly the same keys, values and order. What a format cannot
@@ -110,11 +121,17 @@ use std::fmt;
 
 use zeroize::Zeroizing;
 
+pub mod competitors;
+mod convert;
 mod dotenv;
+pub mod go_vault;
 mod inject;
 mod shell;
 mod structured;
 
+pub use competitors::{
+    Competitor, parse_1password_csv, parse_bitwarden_json, parse_keepassxc_csv, parse_lastpass_csv,
+};
 pub use dotenv::{parse_dotenv, render_dotenv};
 pub use inject::{
     EnvValue, InjectError, RefError, Reference, Resolver, SCHEME, TemplateError,

@@ -313,12 +313,18 @@ pub enum OnConflict {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// Read secrets from FILE.
+    /// Read secrets from FILE (a directory for --from secretctl-go).
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
     /// Read FORMAT (default: from the file name; .env otherwise).
-    #[arg(long, value_name = "FORMAT")]
+    #[arg(long, value_name = "FORMAT", conflicts_with = "from")]
     pub format: Option<ImportFormat>,
+    /// Convert an export of SOURCE, or read a vault of the original Go secretctl.
+    #[arg(long, value_name = "SOURCE", value_parser = ["1password", "bitwarden", "lastpass", "keepassxc", "secretctl-go"])]
+    pub from: Option<String>,
+    /// Read the secretctl-go vault's master password from FILE instead of the terminal.
+    #[arg(long, value_name = "FILE")]
+    pub source_password_file: Option<PathBuf>,
     /// Handle a key that exists already by POLICY.
     #[arg(long, value_name = "POLICY", default_value = "error")]
     pub on_conflict: OnConflict,

@@ -19,7 +19,7 @@ fn no_source() -> Failure {
     )
 }
 
-fn from_file(path: &std::path::Path) -> Result<Passphrase> {
+pub fn from_file(path: &std::path::Path) -> Result<Passphrase> {
     let file = std::fs::File::open(path)
         .map_err(|e| Failure::auth(format!("cannot read password file {}: {e}", path.display())))?;
     let mut bytes = io::read_bounded(file, 4096, "the password file").map_err(|_| {

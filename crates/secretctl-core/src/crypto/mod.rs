@@ -22,6 +22,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 #[cfg(test)]
 mod kat;
+pub mod legacy_go;
 
 /// Length of every symmetric key in the hierarchy, in bytes.
 pub const KEY_LEN: usize = 32;

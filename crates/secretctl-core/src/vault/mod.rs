@@ -1158,53 +1158,22 @@ impl Session {
         dry_run: bool,
         source: Source,
     ) -> Result<ImportPlan> {
-        let db = self.vault.dir.db();
         crate::secret::validate_tags(tags)?;
-        self.audited(Action::Import, None, source, |conn, keys, detail| {
-            let mut plan = ImportPlan::default();
-            for (name, _) in &items {
-                if find_row(conn, &db, keys, name)?.is_some() {
-                    plan.conflicts.push(name.clone());
-                }
-            }
-            if on_conflict == OnConflict::Error && !plan.conflicts.is_empty() {
-                let names: Vec<&str> = plan.conflicts.iter().map(KeyName::as_str).collect();
-                return Err(Error::Conflict(names.join(", ")));
-            }
-            // A dry run performs every write and rolls them back, so it fails exactly where the
-            // real import would (a value refused by a secret with fields, too many tags, ...).
-            if dry_run {
-                conn.execute_batch("SAVEPOINT import_dry_run")
-                    .map_err(|e| Error::sql(&db, e))?;
-            }
-            for (name, value) in items {
-                let exists = plan.conflicts.contains(&name);
-                if exists && on_conflict == OnConflict::Skip {
-                    plan.skipped.push(name);
-                    continue;
-                }
+        self.import_with(
+            items,
+            |(name, _)| name,
+            on_conflict,
+            dry_run,
+            source,
+            |conn, db, keys, (name, value), _| {
                 let mut update = SecretUpdate {
                     value: Some(value),
                     add_tags: tags.to_vec(),
                     ..Default::default()
                 };
-                write_secret(conn, &db, keys, &name, &mut update)?;
-                if exists {
-                    plan.overwritten.push(name);
-                } else {
-                    plan.created.push(name);
-                }
-            }
-            if dry_run {
-                conn.execute_batch("ROLLBACK TO import_dry_run; RELEASE import_dry_run")
-                    .map_err(|e| Error::sql(&db, e))?;
-            }
-            detail.insert("dry_run".into(), dry_run.into());
-            detail.insert("created".into(), plan.created.len().into());
-            detail.insert("overwritten".into(), plan.overwritten.len().into());
-            detail.insert("skipped".into(), plan.skipped.len().into());
-            Ok(plan)
-        })
+                write_secret(conn, db, keys, &name, &mut update).map(drop)
+            },
+        )
     }
 
     /// Imports whole secrets from another manager (`import --from`) in one transaction: all or
@@ -1220,32 +1189,15 @@ impl Session {
         dry_run: bool,
         source: Source,
     ) -> Result<ImportPlan> {
-        let db = self.vault.dir.db();
         crate::secret::validate_tags(tags)?;
-        self.audited(Action::Import, None, source, |conn, keys, detail| {
-            let mut plan = ImportPlan::default();
-            let mut existing = Vec::with_capacity(records.len());
-            for record in &records {
-                let row = find_row(conn, &db, keys, &record.secret.name)?;
-                if row.is_some() {
-                    plan.conflicts.push(record.secret.name.clone());
-                }
-                existing.push(row);
-            }
-            if on_conflict == OnConflict::Error && !plan.conflicts.is_empty() {
-                let names: Vec<&str> = plan.conflicts.iter().map(KeyName::as_str).collect();
-                return Err(Error::Conflict(names.join(", ")));
-            }
-            if dry_run {
-                conn.execute_batch("SAVEPOINT import_dry_run")
-                    .map_err(|e| Error::sql(&db, e))?;
-            }
-            for (mut record, row) in records.into_iter().zip(existing) {
-                let name = record.secret.name.clone();
-                if row.is_some() && on_conflict == OnConflict::Skip {
-                    plan.skipped.push(name);
-                    continue;
-                }
+        self.import_with(
+            records,
+            |r| &r.secret.name,
+            on_conflict,
+            dry_run,
+            source,
+            |conn, db, keys, mut record, row| {
+                let name = &record.secret.name;
                 for tag in tags {
                     if !record.secret.meta.tags.contains(tag) {
                         record.secret.meta.tags.push(tag.clone());
@@ -1258,17 +1210,53 @@ impl Session {
                     None
                 } else {
                     let path = FolderPath::from_names(record.folder.clone())?;
-                    Some(folders::ensure(conn, &db, keys, &path)?)
+                    Some(folders::ensure(conn, db, keys, &path)?)
                 };
-                put_whole(
-                    conn,
-                    &db,
-                    keys,
-                    row.map(|r| r.id),
-                    &record.secret,
-                    folder_id,
-                )?;
-                if plan.conflicts.contains(&name) {
+                put_whole(conn, db, keys, row.map(|r| r.id), &record.secret, folder_id)
+            },
+        )
+    }
+
+    /// What both imports share, in one audited transaction: find the conflicts, refuse them
+    /// all under `OnConflict::Error`, skip or `write` each item, and with `dry_run` roll every
+    /// write back — so a dry run fails exactly where the real import would.
+    fn import_with<T>(
+        &mut self,
+        items: Vec<T>,
+        name_of: impl Fn(&T) -> &KeyName,
+        on_conflict: OnConflict,
+        dry_run: bool,
+        source: Source,
+        mut write: impl FnMut(&Connection, &Path, &Keys, T, Option<Row>) -> Result<()>,
+    ) -> Result<ImportPlan> {
+        let db = self.vault.dir.db();
+        self.audited(Action::Import, None, source, |conn, keys, detail| {
+            let mut plan = ImportPlan::default();
+            let mut existing = Vec::with_capacity(items.len());
+            for item in &items {
+                let row = find_row(conn, &db, keys, name_of(item))?;
+                if row.is_some() {
+                    plan.conflicts.push(name_of(item).clone());
+                }
+                existing.push(row);
+            }
+            if on_conflict == OnConflict::Error && !plan.conflicts.is_empty() {
+                let names: Vec<&str> = plan.conflicts.iter().map(KeyName::as_str).collect();
+                return Err(Error::Conflict(names.join(", ")));
+            }
+            if dry_run {
+                conn.execute_batch("SAVEPOINT import_dry_run")
+                    .map_err(|e| Error::sql(&db, e))?;
+            }
+            for (item, row) in items.into_iter().zip(existing) {
+                let name = name_of(&item).clone();
+                let exists = row.is_some();
+                if exists && on_conflict == OnConflict::Skip {
+                    plan.skipped.push(name);
+                    continue;
+                }
+                write(conn, &db, keys, item, row)?;
+                if exists {
                     plan.overwritten.push(name);
                 } else {
                     plan.created.push(name);
@@ -1637,9 +1625,11 @@ fn damaged_secret(db: &Path, what: &str) -> Error {
     }
 }
 
+/// Every row, in table order (a scan; ordering by the text `id` would cost one index lookup per
+/// row).
 fn all_rows(conn: &Connection, db: &Path) -> Result<Vec<(String, Row)>> {
     let mut stmt = conn
-        .prepare(&format!("{SELECT_ROW} ORDER BY id"))
+        .prepare(&format!("{SELECT_ROW} ORDER BY rowid"))
         .map_err(|e| Error::sql(db, e))?;
     stmt.query_map([], read_row)
         .map_err(|e| Error::sql(db, e))?

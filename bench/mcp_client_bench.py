@@ -1,6 +1,7 @@
-"""Times secretctl's MCP server through the official Python SDK (see bench/mcp.sh).
+"""Times secretctl's MCP server through the official Python SDK (see bench/mcp.sh). Not named
+mcp.py: that would shadow the SDK package.
 
-Usage: mcp.py SECRETCTL VAULT_DIR ROUNDS. Prints a Markdown table of medians on stdout.
+Usage: mcp_client_bench.py SECRETCTL VAULT_DIR ROUNDS. Prints a Markdown table of medians on stdout.
 """
 
 import asyncio
@@ -14,6 +15,14 @@ from mcp.client.stdio import stdio_client
 
 BIN, VAULT, ROUNDS = sys.argv[1], sys.argv[2], int(sys.argv[3])
 ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin"}
+
+
+def attr(obj, *names):
+    """The first attribute of `names` that `obj` has (SDK 1.x camelCase, 2.x snake_case)."""
+    for name in names:
+        if hasattr(obj, name):
+            return getattr(obj, name)
+    raise AttributeError(names[0])
 
 
 def ms(samples):
@@ -49,14 +58,14 @@ async def main():
                 t = time.perf_counter()
                 r = await session.call_tool("secret_list", {})
                 listing.append(time.perf_counter() - t)
-                count = len(r.structuredContent["secrets"])
+                count = len(attr(r, "structured_content", "structuredContent")["secrets"])
                 assert count == 10000, count
             run_args = {"keys": ["bench/k00042"], "command": "/usr/bin/true", "args": []}
             for _ in range(ROUNDS):
                 t = time.perf_counter()
                 r = await session.call_tool("secret_run", run_args)
                 runs.append(time.perf_counter() - t)
-                assert not r.isError, r
+                assert not attr(r, "is_error", "isError"), r
     direct = []
     for _ in range(ROUNDS):
         t = time.perf_counter()
