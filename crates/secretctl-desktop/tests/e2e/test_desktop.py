@@ -358,3 +358,25 @@ def test_14_change_password(desktop):
     )
     assert env_check.returncode == 0, env_check.stderr
     assert "db/prod" in env_check.stdout
+
+
+def test_15_the_web_view_is_locked_down(desktop):
+    d = desktop
+    # No global Tauri object; eval, inline script and remote fetches are refused by the CSP.
+    assert d.driver.execute_script("return typeof window.__TAURI__") == "undefined"
+    assert d.driver.execute_script(
+        "try { eval('1'); return 'ran'; } catch (e) { return 'blocked'; }"
+    ) == "blocked"
+    assert d.driver.execute_script(
+        "try { new Function('return 1')(); return 'ran'; } catch (e) { return 'blocked'; }"
+    ) == "blocked"
+    outcome = d.driver.execute_async_script(
+        """const done = arguments[arguments.length - 1];
+        fetch('https://example.com/').then(() => done('fetched'), () => done('blocked'));"""
+    )
+    assert outcome == "blocked"
+    d.driver.execute_script(
+        "const s = document.createElement('script'); s.textContent = 'window.__inline = 1';"
+        "document.body.appendChild(s);"
+    )
+    assert d.driver.execute_script("return window.__inline === undefined")
