@@ -325,25 +325,23 @@ impl Desktop {
         })
     }
 
-    /// Creates a secret; refuses a name that exists (editing is [`Desktop::update`]).
+    /// Creates a secret; refuses a name that exists (editing is [`Desktop::update`]). The
+    /// check is a listing rather than a read, so that the audit log does not show a failed read
+    /// for every new name.
     pub fn create(&self, req: CreateRequest) -> Result<()> {
         let name = key(&req.name)?;
         let update = edit::create_update(&req)?;
-        self.with_session(|s| {
-            // One listing rather than a failed read in the audit log for every new name.
-            let exists = s
-                .list(&ListFilter::default(), SOURCE)?
-                .iter()
-                .any(|item| item.name == name);
-            if exists {
-                return Err(vault::Error::Input(
-                    secretctl_core::secret::InputError::Fields(format!(
-                        "a secret named '{name}' exists already; edit it instead"
-                    )),
-                ));
-            }
-            s.set(&name, update, SOURCE).map(drop)
-        })
+        let exists = self
+            .with_session(|s| s.list(&ListFilter::default(), SOURCE))?
+            .iter()
+            .any(|item| item.name == name);
+        if exists {
+            return Err(IpcError::new(
+                "exists",
+                format!("a secret named '{name}' exists already; edit it instead"),
+            ));
+        }
+        self.with_session(|s| s.set(&name, update, SOURCE).map(drop))
     }
 
     /// Saves an edit: only what changed between the loaded and the saved form. An untouched
@@ -614,7 +612,7 @@ mod tests {
                 },
             })
             .unwrap_err();
-        assert_eq!(err.code, "input");
+        assert_eq!(err.code, "exists");
         assert_eq!(d.reveal("db/prod", "password").unwrap().value, SECRET);
     }
 
