@@ -213,3 +213,16 @@ def desktop():
             yield d
         finally:
             d.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """On a failure, saves what the window showed (failed-TEST.png beside the screenshots)."""
+    outcome = yield
+    report = outcome.get_result()
+    d = item.funcargs.get("desktop") if hasattr(item, "funcargs") else None
+    if report.when == "call" and report.failed and d is not None and d.driver is not None:
+        try:
+            d.driver.save_screenshot(str(d.shots / f"failed-{item.name}.png"))
+        except WebDriverException:
+            pass

@@ -47,6 +47,18 @@ def clipboard():
     return r.stdout if r.returncode == 0 else ""
 
 
+def open_secret(d, name):
+    """Selects a secret and waits until its detail view has loaded."""
+    d.click(f'#secret-list .secret-row[data-name="{name}"]')
+    d.wait_until(
+        lambda _: d.driver.execute_script(
+            "const n = document.getElementById('detail-name');"
+            "return n !== null && n.textContent === arguments[0] && !document.getElementById('editor')",
+            name,
+        )
+    )
+
+
 def unlock(d, password=PASSWORD):
     d.type("#unlock-password", password)
     d.click("#unlock-button")
@@ -155,7 +167,7 @@ def test_03_search_and_filters(desktop):
 
 def test_04_reveal_is_audited_as_a_desktop_get(desktop):
     d = desktop
-    d.click('#secret-list .secret-row[data-name="db/prod"]')
+    open_secret(d, "db/prod")
     d.click('#detail-fields .field[data-field="password"] .reveal')
     d.wait_until(lambda _: field_value(d, "password") == DB_PASSWORD)
     open_audit(d, action="get", key="db/prod")
@@ -170,7 +182,7 @@ def test_04_reveal_is_audited_as_a_desktop_get(desktop):
 def test_05_copy_and_clipboard_clearing(desktop):
     d = desktop
     d.click("#nav-secrets")
-    d.click('#secret-list .secret-row[data-name="db/prod"]')
+    open_secret(d, "db/prod")
     d.click('#detail-fields .field[data-field="password"] .copy')
     d.wait_until(lambda _: clipboard() == DB_PASSWORD, message="value copied")
     # Cleared after the delay (4 s for the test; 30 s by default).
@@ -188,8 +200,9 @@ def test_05_copy_and_clipboard_clearing(desktop):
 
 def test_06_editing_one_field_keeps_everything_else(desktop):
     d = desktop
-    d.click('#secret-list .secret-row[data-name="db/prod"]')
+    open_secret(d, "db/prod")
     d.click("#edit-secret")
+    d.wait_visible("#editor")
     d.type('.editor-field[data-field="port"] .field-value', "6432")
     press_save = ActionChains(d.driver).key_down(Keys.CONTROL).send_keys("s").key_up(Keys.CONTROL)
     press_save.perform()
@@ -217,8 +230,7 @@ def test_07_secrets_cross_between_the_app_and_the_cli(desktop):
     d.cli("set", "cli/token", "--tags", "ci", stdin="tok-from-the-cli\n")
     search(d, "cli")
     d.wait_until(lambda _: rows(d) == ["cli/token"])
-    d.click('#secret-list .secret-row[data-name="cli/token"]')
-    d.wait_until(lambda _: d.find("#detail-name").text == "cli/token")
+    open_secret(d, "cli/token")
     d.click('#detail-fields .field[data-field="value"] .reveal')
     d.wait_until(lambda _: field_value(d, "value") == "tok-from-the-cli")
     search(d, "")
@@ -327,8 +339,7 @@ def test_13_japanese_and_dark_are_kept_across_a_restart(desktop):
     assert d.find("#nav-settings").text == "設定"
     d.shot("settings-dark-ja")
     d.click("#nav-secrets")
-    d.click('#secret-list .secret-row[data-name="db/prod"]')
-    d.wait_until(lambda _: d.find("#detail-name").text == "db/prod")
+    open_secret(d, "db/prod")
     d.shot("main-dark-ja")
     d.start()
     d.wait_visible("#unlock")
