@@ -161,6 +161,14 @@ pub enum Request {
         /// The client interface.
         via: String,
     },
+    /// The security report (SPEC §10), built inside the agent: values never cross the socket.
+    /// The body is a [`crate::security::Report`].
+    SecurityReport {
+        /// Secrets expiring within this many seconds are listed as expiring.
+        expiring_within_secs: u64,
+        /// The client interface.
+        via: String,
+    },
     /// A plaintext read: only inside an `--allow-reveal` window.
     Get {
         /// The key.

@@ -96,11 +96,13 @@ pub enum Action {
     FolderMove,
     /// A folder deleted.
     FolderDelete,
+    /// Every secret read to build the security report (SPEC §10); no value left.
+    SecurityReport,
 }
 
 impl Action {
     /// Every stored name, for filters.
-    pub const NAMES: [&'static str; 26] = [
+    pub const NAMES: [&'static str; 27] = [
         "init",
         "unlock",
         "set",
@@ -127,6 +129,7 @@ impl Action {
         "folder_rename",
         "folder_move",
         "folder_delete",
+        "security_report",
     ];
 
     /// The stored name.
@@ -158,6 +161,7 @@ impl Action {
             Action::FolderRename => "folder_rename",
             Action::FolderMove => "folder_move",
             Action::FolderDelete => "folder_delete",
+            Action::SecurityReport => "security_report",
         }
     }
 }
@@ -761,4 +765,78 @@ pub fn prune(
         },
         Some(last_hex),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Action;
+
+    /// Every action, in the order of [`Action::NAMES`]. The match below stops compiling when an
+    /// action is added, so that this list, and through it `NAMES`, cannot fall behind.
+    const ALL: [Action; 27] = [
+        Action::Init,
+        Action::Unlock,
+        Action::Set,
+        Action::Get,
+        Action::GetMasked,
+        Action::List,
+        Action::Delete,
+        Action::PasswordChange,
+        Action::AuditList,
+        Action::AuditVerify,
+        Action::AuditExport,
+        Action::AuditPrune,
+        Action::Run,
+        Action::Export,
+        Action::Import,
+        Action::Inject,
+        Action::Redact,
+        Action::AgentStart,
+        Action::AgentRefused,
+        Action::AgentLock,
+        Action::PolicyApprove,
+        Action::FolderList,
+        Action::FolderCreate,
+        Action::FolderRename,
+        Action::FolderMove,
+        Action::FolderDelete,
+        Action::SecurityReport,
+    ];
+
+    #[test]
+    fn names_list_every_action_once() {
+        for action in ALL {
+            match action {
+                Action::Init
+                | Action::Unlock
+                | Action::Set
+                | Action::Get
+                | Action::GetMasked
+                | Action::List
+                | Action::Delete
+                | Action::PasswordChange
+                | Action::AuditList
+                | Action::AuditVerify
+                | Action::AuditExport
+                | Action::AuditPrune
+                | Action::Run
+                | Action::Export
+                | Action::Import
+                | Action::Inject
+                | Action::Redact
+                | Action::AgentStart
+                | Action::AgentRefused
+                | Action::AgentLock
+                | Action::PolicyApprove
+                | Action::FolderList
+                | Action::FolderCreate
+                | Action::FolderRename
+                | Action::FolderMove
+                | Action::FolderDelete
+                | Action::SecurityReport => {}
+            }
+        }
+        let names: Vec<&str> = ALL.iter().map(|a| a.as_str()).collect();
+        assert_eq!(names, Action::NAMES);
+    }
 }

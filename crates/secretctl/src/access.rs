@@ -11,6 +11,7 @@ use secretctl_core::agent::{self, ErrorKind, FolderOp, Request, WireUpdate};
 use secretctl_core::audit::{Action, Source};
 use secretctl_core::pattern::Pattern;
 use secretctl_core::secret::{Bindings, FieldView, KeyName, Secret, SecretSummary, SecretUpdate};
+use secretctl_core::security;
 use secretctl_core::vault::{FolderInfo, ListFilter, Session, SetOutcome, Vault};
 
 /// What an operation may do through the agent.
@@ -236,6 +237,31 @@ impl Access {
     /// Folders from the body of a `list` or `info` folder operation.
     pub fn folders(body: serde_json::Value) -> Result<Vec<FolderInfo>> {
         agent::folders_from_wire(body).ok_or_else(Self::malformed)
+    }
+
+    /// The security report (SPEC §10): built where the keys are, so that through the agent no
+    /// value crosses the socket.
+    pub fn security_report(
+        &mut self,
+        expiring_within: std::time::Duration,
+    ) -> Result<security::Report> {
+        match self {
+            Access::Local(s) => Ok(security::report(
+                s,
+                Source::Cli,
+                security::Options::expiring_within(expiring_within),
+            )?),
+            Access::Agent(c) => {
+                let body = Self::ask(
+                    c,
+                    Request::SecurityReport {
+                        expiring_within_secs: expiring_within.as_secs(),
+                        via: VIA.into(),
+                    },
+                )?;
+                serde_json::from_value(body).map_err(|_| Self::malformed())
+            }
+        }
     }
 
     /// A plaintext read.

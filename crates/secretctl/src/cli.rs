@@ -117,6 +117,14 @@ pub enum Command {
     /// Approve, show, check or edit the MCP command policy (mcp-policy.yaml).
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Generate random passwords or passphrases (no vault needed).
+    Generate(GenerateArgs),
+    /// Score the vault: weak, reused, expired and expiring secrets (never shows a value).
+    Security(SecurityArgs),
+    /// Hold a value from stdin on the clipboard, then clear it (started by `generate --copy`;
+    /// not for direct use).
+    #[command(hide = true)]
+    ClipboardHold(ClipboardHoldArgs),
     /// Serve the MCP tools to an AI agent over stdin/stdout (needs `secretctl unlock`).
     McpServer,
     /// Set up AI clients to use the MCP server.
@@ -360,6 +368,80 @@ pub struct UnlockArgs {
     /// Let plaintext reads (get KEY, inject to stdout) through the agent for DURATION.
     #[arg(long, value_name = "DURATION")]
     pub allow_reveal: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Make each password N characters long.
+    #[arg(short = 'l', long, value_name = "N", default_value_t = secretctl_core::generate::DEFAULT_LENGTH)]
+    pub length: usize,
+    /// Make N passwords, one per line.
+    #[arg(short = 'n', long, value_name = "N", default_value_t = 1)]
+    pub count: usize,
+    /// Leave out symbols (printable ASCII punctuation).
+    #[arg(long)]
+    pub no_symbols: bool,
+    /// Leave out digits.
+    #[arg(long)]
+    pub no_digits: bool,
+    /// Leave out upper-case letters.
+    #[arg(long)]
+    pub no_uppercase: bool,
+    /// Leave out lower-case letters.
+    #[arg(long)]
+    pub no_lowercase: bool,
+    /// Never use any of the characters in CHARS.
+    #[arg(long, value_name = "CHARS")]
+    pub exclude: Option<String>,
+    /// Make a passphrase of N words from the EFF large word list instead of characters.
+    #[arg(
+        long,
+        value_name = "N",
+        conflicts_with_all = ["length", "no_symbols", "no_digits", "no_uppercase", "no_lowercase", "exclude"]
+    )]
+    pub words: Option<usize>,
+    /// Join the words with SEP (default: -).
+    #[arg(long, value_name = "SEP", requires = "words")]
+    pub separator: Option<String>,
+    /// Copy the password to the clipboard, cleared after 30 s, instead of printing it.
+    #[arg(long, conflicts_with = "json")]
+    pub copy: bool,
+    /// Print the password as well when copying it.
+    #[arg(long, requires = "copy")]
+    pub print: bool,
+    /// Print JSON, with the entropy of each password in bits.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A section of the security report: reused values, weak values, or expired and expiring
+/// secrets. (No doc comments on the variants: they would turn `--help` into its long form.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SecuritySection {
+    Duplicates,
+    Weak,
+    Expiring,
+}
+
+#[derive(Debug, Args)]
+pub struct SecurityArgs {
+    /// Show only SECTION of the report: reused values, weak values, or expired and expiring
+    /// secrets.
+    #[arg(value_name = "SECTION")]
+    pub section: Option<SecuritySection>,
+    /// Count secrets that expire within DURATION as expiring.
+    #[arg(long, value_name = "DURATION", default_value = "30d")]
+    pub expiring_within: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ClipboardHoldArgs {
+    /// Clear the clipboard after SECONDS.
+    #[arg(long, value_name = "SECONDS")]
+    pub seconds: u64,
 }
 
 #[derive(Debug, Args)]

@@ -5,8 +5,10 @@
 mod access;
 mod agent;
 mod cli;
+mod clipboard;
 mod commands;
 mod completion;
+mod detached;
 mod failure;
 mod io;
 mod mcp;

@@ -24,7 +24,7 @@ const PATH_ENV: &str = "/usr/local/bin:/usr/bin:/bin";
 const TOKEN: &str = "tok-5f3a9c1e7b2d4a6f8e0c";
 const DB_PASSWORD: &str = "pg-pass-93ab71cd";
 const LOCKED: &str = "the vault is locked: ask the user to run `secretctl unlock`";
-const TOOLS: [&str; 8] = [
+const TOOLS: [&str; 9] = [
     "folder_list",
     "secret_exists",
     "secret_get_field",
@@ -33,6 +33,7 @@ const TOOLS: [&str; 8] = [
     "secret_list_fields",
     "secret_run",
     "secret_run_with_bindings",
+    "security_score",
 ];
 
 /// Prints the injected variables: raw, base64, and split across two writes with a pause.
@@ -293,6 +294,7 @@ fn mcp_server_end_to_end() {
                     "args": helper_args("helper_print_secrets") })),
         /* 16 */ call("folder_list", json!({})),
         /* 17 */ call("secret_list", json!({ "folder": "Nope" })),
+        /* 18 */ call("security_score", json!({})),
     ], "parallel": (0..6).map(|_| call("secret_run", json!({ "keys": ["api/token"],
             "command": helper_text, "args": helper_args("helper_sleep") }))).collect::<Vec<_>>()
     }));
@@ -411,6 +413,20 @@ fn mcp_server_end_to_end() {
         .collect();
     assert_eq!(paths, [("Work", 0, 1), ("Work/Databases", 1, 0)]);
     tool_error(&r[17], "folder 'Nope' not found");
+
+    // The security report: every secret counted, the short one weak, no value anywhere (the
+    // whole transcript is checked for values above).
+    let report = ok(&r[18]);
+    assert_eq!(report["counts"]["secrets"], 4, "{report}");
+    let weak: Vec<&str> = report["weak"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["key"].as_str().unwrap())
+        .collect();
+    assert!(weak.contains(&"api/short"), "{report}");
+    let score = report["score"].as_u64().unwrap();
+    assert!(score <= 100, "{report}");
 
     // At most 5 runs at once.
     let parallel = out["parallel"].as_array().expect("parallel");

@@ -677,7 +677,7 @@ fn raw_json_rpc_errors_keep_the_server_serving() {
     let (reply, before) = srv.until(&json!(2));
     assert_eq!(
         reply["result"]["tools"].as_array().map(Vec::len),
-        Some(8),
+        Some(9),
         "{reply}"
     );
     // rmcp 3.11 drops an unparsable line without a reply; a -32700 parse error would do too.

@@ -382,6 +382,16 @@ impl Dek {
 }
 
 impl SubKey {
+    /// A fresh random key for one run only, never stored: e.g. to tell equal values apart
+    /// by their MACs without keeping the values.
+    pub fn random() -> Self {
+        let mut bytes = [0u8; KEY_LEN];
+        fill_random(&mut bytes);
+        let key = SubKey::from_array(bytes);
+        bytes.zeroize();
+        key
+    }
+
     /// HMAC-SHA256 of `message` under this key.
     pub fn mac(&self, message: &[u8]) -> [u8; 32] {
         hmac_sha256(self.bytes(), message)

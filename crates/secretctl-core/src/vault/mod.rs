@@ -1441,6 +1441,62 @@ impl Session {
         )
     }
 
+    /// Reads every secret, one at a time, and hands each to `visit`, which owns it: its values
+    /// are wiped when `visit` drops it, before the next secret is decrypted, so at most one
+    /// secret's plaintext is held at once. One audited operation (`action` says why, e.g.
+    /// [`Action::SecurityReport`]); its record counts the secrets read and names none, since
+    /// it read them all. Returns that count.
+    ///
+    /// The reads happen in a read transaction (one consistent snapshot, which in WAL mode does
+    /// not block writers however long `visit` takes); the record is written right after, and
+    /// the count is returned only once it is: if the record cannot be written, the caller gets
+    /// the error, not the result (fail closed).
+    ///
+    /// A row that fails its MAC or does not decrypt fails the whole operation, as in `list`.
+    pub fn scan(
+        &mut self,
+        action: Action,
+        source: Source,
+        mut visit: impl FnMut(Secret),
+    ) -> Result<usize> {
+        let db = self.vault.dir.db();
+        let read: Result<usize> = (|| {
+            let tx = self
+                .vault
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Deferred)
+                .map_err(|e| Error::sql(&db, e))?;
+            let keys = &self.keys;
+            let mut count = 0usize;
+            for (id_text, row) in all_rows(&tx, &db)? {
+                let row = checked_row(&db, keys, &id_text, row)?;
+                let name = decrypt_name(&db, keys, &row, &id_text)?;
+                let secret = Secret {
+                    fields: decrypt_fields(&db, keys, &row, name.as_str())?,
+                    bindings: decrypt_bindings(&db, keys, &row, name.as_str())?,
+                    meta: decrypt_meta(&db, keys, &row, name.as_str())?,
+                    name,
+                };
+                visit(secret);
+                count += 1;
+            }
+            tx.finish().map_err(|e| Error::sql(&db, e))?;
+            Ok(count)
+        })();
+        let mut detail = serde_json::Map::new();
+        match read {
+            Ok(count) => {
+                detail.insert("keys".into(), count.into());
+                self.note(action, source, None, detail)?;
+                Ok(count)
+            }
+            Err(e) => {
+                self.note(action, source, Some(e.audit_code()), detail)?;
+                Err(e)
+            }
+        }
+    }
+
     /// Deletes a secret.
     pub fn delete(&mut self, name: &KeyName, source: Source) -> Result<()> {
         let db = self.vault.dir.db();

@@ -245,11 +245,13 @@ fn run(mut session: Session, listener: UnixListener, path: &Path, a: &AgentServe
         session.set_via(None);
         let _ = session.note(Action::AgentLock, Source::Agent, None, detail);
     }
-    // Only now the held-back reply: `lock` returning means the agent has locked.
+    // Wipe the keys and close the database (SQLite checkpoints the WAL on close, holding the
+    // file locked for a moment) before the held-back reply: `lock` returning means the agent
+    // has locked and let go of the vault.
+    drop(session);
     if let Some((mut stream, body)) = pending {
         let _ = write_frame(&mut stream, &body);
     }
-    drop(session);
 }
 
 /// The agent's request handling inside a process that unlocked the vault itself: the MCP
@@ -591,6 +593,18 @@ fn answer(
         Request::Folder { what, via: v } => {
             session.set_via(Some(via(&v)));
             Reply::ok(what.apply(session, source_for(&v)).map_err(failure)?)
+        }
+        Request::SecurityReport {
+            expiring_within_secs,
+            via: v,
+        } => {
+            session.set_via(Some(via(&v)));
+            let options = secretctl_core::security::Options::expiring_within(Duration::from_secs(
+                expiring_within_secs,
+            ));
+            let report = secretctl_core::security::report(session, source_for(&v), options)
+                .map_err(failure)?;
+            Reply::ok(serde_json::to_value(report).expect("reports serialise"))
         }
         Request::Get { key: k, via: v } => {
             if clock.reveal_until.is_none_or(|u| Instant::now() >= u) {

@@ -6,6 +6,7 @@ mod delete;
 mod doctor;
 mod export;
 mod folder;
+mod generate;
 mod get;
 mod import;
 mod init;
@@ -17,6 +18,7 @@ mod password;
 mod policy;
 mod redact;
 mod run;
+mod security;
 mod set;
 mod status;
 mod unlock;
@@ -46,6 +48,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Audit(a) => audit::run(g, a),
         Command::Password(a) => password::run(g, a),
         Command::Policy(a) => policy::run(g, a),
+        Command::Generate(a) => generate::run(a),
+        Command::Security(a) => security::run(g, a),
+        Command::ClipboardHold(a) => return Ok(crate::clipboard::hold(a)),
         Command::McpServer => return crate::mcp::serve(g),
         Command::Mcp(a) => mcp::run(g, a),
         Command::Folder(a) => folder::run(g, a),

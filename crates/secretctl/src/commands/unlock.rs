@@ -8,8 +8,6 @@ use secretctl_core::agent::Request;
 use secretctl_core::audit::Source;
 use secretctl_core::duration::parse_duration;
 use secretctl_core::vault::Vault;
-use std::io::{BufRead, Write};
-use std::process::Stdio;
 
 pub fn run(g: &Global, a: UnlockArgs) -> Result<()> {
     let ttl = parse_duration(&a.ttl)?.as_secs().max(1);
@@ -67,10 +65,8 @@ fn start_agent(
     max: u64,
     reveal: u64,
 ) -> Result<()> {
-    use std::os::unix::process::CommandExt;
-    let exe = std::env::current_exe()
-        .map_err(|e| Failure::failed(format!("cannot find the secretctl binary: {e}")))?;
-    let mut child = std::process::Command::new(exe)
+    let mut command = crate::detached::command()?;
+    command
         .arg("--vault-dir")
         .arg(g.vault_dir().root())
         .args([
@@ -80,29 +76,10 @@ fn start_agent(
             "--max",
             &max.to_string(),
         ])
-        .args(["--allow-reveal", &reveal.to_string()])
-        .env_remove("SECRETCTL_PASSWORD")
-        .env_remove("SECRETCTL_PASSWORD_FILE")
-        .current_dir("/")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .map_err(|e| Failure::failed(format!("cannot start the session agent: {e}")))?;
-    {
-        let mut stdin = child.stdin.take().expect("stdin is piped");
-        stdin
-            .write_all(pw.expose_for_handoff())
-            .and_then(|()| stdin.write_all(b"\n"))
-            .map_err(|e| Failure::failed(format!("cannot hand the password to the agent: {e}")))?;
-    }
-    let stdout = child.stdout.take().expect("stdout is piped");
-    let mut line = String::new();
-    std::io::BufReader::new(stdout)
-        .read_line(&mut line)
-        .map_err(|e| Failure::failed(format!("the session agent did not start: {e}")))?;
-    let line = line.trim_end();
+        .args(["--allow-reveal", &reveal.to_string()]);
+    let (mut child, line) =
+        crate::detached::start(command, &[pw.expose_for_handoff(), b"\n"], "session agent")?;
+    let line = line.as_str();
     if line == "ready" {
         return Ok(());
     }

@@ -15,7 +15,7 @@
 //! - Requests are blocking calls, run on tokio's blocking pool.
 //!
 //! Tools: `secret_list`, `secret_exists`, `secret_get_masked`, `secret_list_fields`,
-//! `secret_get_field`, `folder_list` (read-only), `secret_run` and `secret_run_with_bindings`
+//! `secret_get_field`, `security_score`, `folder_list` (read-only), `secret_run` and `secret_run_with_bindings`
 //! (see [`exec`]).
 //! No tool returns a sensitive value.
 #![deny(clippy::print_stdout)]
@@ -435,6 +435,24 @@ impl SecretServer {
             "field": view.name,
             "value": value,
         })))
+    }
+
+    /// The vault's security report (SPEC §10): a score from 0 to 100 from strength, reuse and
+    /// expiry, and the lists of weak, reused, expired and expiring secrets by key and field
+    /// name. No value, nor any part of one.
+    #[tool(annotations(title = "Security report", read_only_hint = true))]
+    async fn security_score(&self) -> ToolResult {
+        let body = self
+            .ask(Request::SecurityReport {
+                expiring_within_secs: secretctl_core::security::DEFAULT_EXPIRING_WITHIN.as_secs(),
+                via: VIA.into(),
+            })
+            .await?;
+        let report: secretctl_core::security::Report =
+            serde_json::from_value(body).map_err(|_| malformed())?;
+        Ok(CallToolResult::structured(
+            serde_json::to_value(report).expect("reports serialise"),
+        ))
     }
 
     /// The vault's folders (read-only): path, number of secrets and of folders directly in each.
