@@ -23,6 +23,9 @@ const COMMANDS: &[&str] = &[
     "audit_export",
     "password_change",
     "settings_save",
+    "password_generate",
+    "password_copy",
+    "security_report",
 ];
 
 fn main() {

@@ -9,7 +9,9 @@ use crate::settings::Settings;
 use crate::views::{self, Detail, FolderItem, ListItem, TemplateItem};
 use secretctl_core::audit::{self, Source};
 use secretctl_core::crypto::Passphrase;
+use secretctl_core::generate::{self, CharsetOptions, Recipe};
 use secretctl_core::secret::{FolderPath, KeyName};
+use secretctl_core::security;
 use secretctl_core::vault::{self, ListFilter, Session, Vault, VaultDir};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -47,6 +49,8 @@ pub enum LockReason {
 
 struct State {
     session: Option<Session>,
+    /// The last password the generator made, for `copy_generated`.
+    generated: Option<Zeroizing<String>>,
     last_activity: Instant,
     settings: Settings,
     lock_reason: Option<LockReason>,
@@ -109,6 +113,56 @@ pub struct CopyReceipt {
     pub clear_after_secs: u64,
 }
 
+/// The generator's options (SPEC §10), as the generator page sets them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct GenerateRequest {
+    /// Words (a passphrase from the EFF large list) rather than characters.
+    pub words: bool,
+    /// Number of characters.
+    pub length: usize,
+    /// Use `a`–`z`.
+    pub lowercase: bool,
+    /// Use `A`–`Z`.
+    pub uppercase: bool,
+    /// Use `0`–`9`.
+    pub digits: bool,
+    /// Use symbols.
+    pub symbols: bool,
+    /// Characters never to use.
+    pub exclude: String,
+    /// Number of words.
+    pub word_count: usize,
+    /// Between words.
+    pub separator: String,
+}
+
+impl Default for GenerateRequest {
+    fn default() -> GenerateRequest {
+        GenerateRequest {
+            words: false,
+            length: generate::DEFAULT_LENGTH,
+            lowercase: true,
+            uppercase: true,
+            digits: true,
+            symbols: true,
+            exclude: String::new(),
+            word_count: 6,
+            separator: generate::DEFAULT_SEPARATOR.to_owned(),
+        }
+    }
+}
+
+/// A generated password. It is new, not read from the vault: it crosses IPC so that the user
+/// can see it and put it in a field.
+#[derive(Serialize)]
+pub struct Generated {
+    /// The password.
+    pub password: String,
+    /// Its entropy, in bits.
+    pub entropy_bits: f64,
+}
+
 /// What an export wrote.
 #[derive(Debug, Clone, Serialize)]
 pub struct ExportReceipt {
@@ -153,6 +207,7 @@ impl Desktop {
             clipboard: Clipboard::new(SystemBoard::default(), options.clipboard_clear),
             state: Mutex::new(State {
                 session: None,
+                generated: None,
                 last_activity: Instant::now(),
                 settings,
                 lock_reason: None,
@@ -244,6 +299,7 @@ impl Desktop {
         if state.session.take().is_some() {
             state.lock_reason = Some(reason);
         }
+        state.generated = None;
         drop(state);
         self.clipboard.clear_now();
     }
@@ -448,6 +504,62 @@ impl Desktop {
         Ok(ExportReceipt {
             path: path.display().to_string(),
             count: records.len(),
+        })
+    }
+
+    /// Generates a password with the core generator (uniform, at least one character of each
+    /// enabled class, or EFF words) and keeps it for [`Desktop::copy_generated`].
+    pub fn generate(&self, req: GenerateRequest) -> Result<Generated> {
+        let recipe = if req.words {
+            Recipe::Words(
+                generate::Passphrase::new(req.word_count, &req.separator)
+                    .map_err(|e| IpcError::input(e.to_string()))?,
+            )
+        } else {
+            Recipe::Chars(
+                generate::Charset::new(&CharsetOptions {
+                    length: req.length,
+                    lowercase: req.lowercase,
+                    uppercase: req.uppercase,
+                    digits: req.digits,
+                    symbols: req.symbols,
+                    exclude: req.exclude,
+                })
+                .map_err(|e| IpcError::input(e.to_string()))?,
+            )
+        };
+        let password = recipe.generate(&mut generate::OsRandom::new());
+        let out = Generated {
+            password: password.as_str().to_owned(),
+            entropy_bits: (recipe.entropy_bits() * 10.0).round() / 10.0,
+        };
+        self.state().generated = Some(password);
+        Ok(out)
+    }
+
+    /// Copies the last generated password, cleared like any copied value.
+    pub fn copy_generated(&self) -> Result<CopyReceipt> {
+        let value = self
+            .state()
+            .generated
+            .clone()
+            .ok_or_else(|| IpcError::input("generate a password first"))?;
+        self.clipboard.copy(value).map_err(IpcError::failed)?;
+        Ok(CopyReceipt {
+            clear_after_secs: self.clipboard.clear_after().as_secs(),
+        })
+    }
+
+    /// The security report (SPEC §10): score, weak, reused, expired and expiring secrets. It
+    /// reads every value inside the core and returns none of them; recorded as one
+    /// `security_report`.
+    pub fn security_report(&self) -> Result<security::Report> {
+        self.with_session(|s| {
+            security::report(
+                s,
+                SOURCE,
+                security::Options::expiring_within(security::DEFAULT_EXPIRING_WITHIN),
+            )
         })
     }
 
@@ -681,5 +793,62 @@ mod tests {
             "input"
         );
         assert!(!d.app_state().vault_exists);
+    }
+
+    #[test]
+    fn the_generator_follows_its_options() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = desktop(tmp.path());
+        let g = d
+            .generate(GenerateRequest {
+                length: 20,
+                symbols: false,
+                ..GenerateRequest::default()
+            })
+            .unwrap();
+        assert_eq!(g.password.len(), 20);
+        assert!(g.password.bytes().all(|b| b.is_ascii_alphanumeric()));
+        assert!(g.entropy_bits > 100.0);
+        let w = d
+            .generate(GenerateRequest {
+                words: true,
+                word_count: 5,
+                ..GenerateRequest::default()
+            })
+            .unwrap();
+        assert_eq!(w.password.split('-').count(), 5);
+        let none = GenerateRequest {
+            lowercase: false,
+            uppercase: false,
+            digits: false,
+            symbols: false,
+            ..GenerateRequest::default()
+        };
+        assert_eq!(d.generate(none).err().unwrap().code, "input");
+    }
+
+    #[test]
+    fn the_security_report_names_weak_secrets_without_their_values() {
+        let (_tmp, d) = with_db_secret();
+        for name in ["weak/one", "weak/two"] {
+            d.create(CreateRequest {
+                name: name.into(),
+                template: None,
+                form: Form {
+                    fields: vec![field("value", Some("password123"), true)],
+                    ..Form::default()
+                },
+            })
+            .unwrap();
+        }
+        let report = d.security_report().unwrap();
+        let json = serde_json::to_string(&report).unwrap();
+        assert!(
+            !json.contains("password123") && !json.contains(SECRET),
+            "{json}"
+        );
+        assert!(report.weak.iter().any(|w| w.key == "weak/one"));
+        assert_eq!(report.reused.len(), 1);
+        assert!(report.score < 100);
     }
 }

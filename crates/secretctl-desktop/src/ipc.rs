@@ -6,9 +6,11 @@
 //! the clipboard from Rust. Passwords and new values cross towards Rust when the user types them.
 //! Every command runs off the main thread (`async`), so a KDF never freezes the window.
 
+use secretctl_core::security::Report;
 use secretctl_desktop::audit_view::{AuditPage, AuditQuery, ExportFormat};
 use secretctl_desktop::desktop::{
-    AppState, CopyReceipt, ExportReceipt, ListQuery, LockReason, Revealed, VerifyView,
+    AppState, CopyReceipt, ExportReceipt, GenerateRequest, Generated, ListQuery, LockReason,
+    Revealed, VerifyView,
 };
 use secretctl_desktop::edit::{CreateRequest, UpdateRequest};
 use secretctl_desktop::settings::Settings;
@@ -121,4 +123,19 @@ pub fn password_change(
 #[tauri::command(async)]
 pub fn settings_save(d: State<'_, Desktop>, settings: Settings) -> R<AppState> {
     d.save_settings(settings)
+}
+
+#[tauri::command(async)]
+pub fn password_generate(d: State<'_, Desktop>, request: GenerateRequest) -> R<Generated> {
+    d.generate(request)
+}
+
+#[tauri::command(async)]
+pub fn password_copy(d: State<'_, Desktop>) -> R<CopyReceipt> {
+    d.copy_generated()
+}
+
+#[tauri::command(async)]
+pub fn security_report(d: State<'_, Desktop>) -> R<Report> {
+    d.security_report()
 }

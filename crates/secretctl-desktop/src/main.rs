@@ -105,6 +105,9 @@ fn main() -> ExitCode {
             ipc::audit_export,
             ipc::password_change,
             ipc::settings_save,
+            ipc::password_generate,
+            ipc::password_copy,
+            ipc::security_report,
         ])
         .setup(|app| {
             // The idle clock: the lock is enforced here, not trusted to the web view.

@@ -124,6 +124,31 @@ export interface Verification {
   head_seq: number;
   head_hash: string;
 }
+export interface GenerateRequest {
+  words: boolean;
+  length: number;
+  lowercase: boolean;
+  uppercase: boolean;
+  digits: boolean;
+  symbols: boolean;
+  exclude: string;
+  word_count: number;
+  separator: string;
+}
+export interface FieldRef {
+  key: string;
+  field: string;
+}
+export interface SecurityReport {
+  score: number;
+  components: { strength: number; reuse: number; expiry: number };
+  counts: { secrets: number; values: number; weak: number; reuse_groups: number; expired: number; expiring: number };
+  weak: { key: string; field: string; strength: number; crack_time: string; reason: string }[];
+  reused: { members: FieldRef[] }[];
+  expired: { key: string; expires_at: string; days_left: number }[];
+  expiring: { key: string; expires_at: string; days_left: number }[];
+  expiring_within_secs: number;
+}
 export interface IpcError {
   code: string;
   message: string;
@@ -164,4 +189,8 @@ export const api = {
   changePassword: (current: string, next: string, confirm: string) =>
     invoke<void>("password_change", { current, new: next, confirm }),
   saveSettings: (settings: Settings) => invoke<AppState>("settings_save", { settings }),
+  generate: (request: Partial<GenerateRequest>) =>
+    invoke<{ password: string; entropy_bits: number }>("password_generate", { request }),
+  copyGenerated: () => invoke<{ clear_after_secs: number }>("password_copy"),
+  securityReport: () => invoke<SecurityReport>("security_report"),
 };

@@ -12,6 +12,8 @@ import {
   type Detail,
   type FolderItem,
   type Form,
+  type GenerateRequest,
+  type SecurityReport,
   type Language,
   type ListItem,
   type LockReason,
@@ -21,7 +23,7 @@ import {
 import { $, h, replace } from "./dom";
 import { setLanguage, t } from "./i18n";
 
-type Route = "secrets" | "audit" | "settings";
+type Route = "secrets" | "generator" | "security" | "audit" | "settings";
 
 interface EditorField {
   name: string;
@@ -62,6 +64,15 @@ const state = {
   revealed: new Map<string, string>(),
   editor: null as Editor | null,
   audit: { page: 0, filters: {} as Partial<AuditQuery>, result: null as AuditPage | null },
+  gen: {
+    request: {
+      words: false, length: 24, lowercase: true, uppercase: true, digits: true, symbols: true,
+      exclude: "", word_count: 6, separator: "-",
+    } as GenerateRequest,
+    password: "",
+    entropy: 0,
+  },
+  security: null as SecurityReport | null,
   overlay: null as null | "palette" | "help" | "confirm",
   confirm: null as null | { text: string; run: () => void },
 };
@@ -247,6 +258,8 @@ function renderMain(): void {
         { class: "topbar" },
         h("strong", { class: "brand" }, t("appName")),
         nav("secrets", t("navSecrets")),
+        nav("generator", t("navGenerator")),
+        nav("security", t("navSecurity")),
         nav("audit", t("navAudit")),
         nav("settings", t("navSettings")),
         h("div", { class: "spacer" }),
@@ -279,6 +292,10 @@ function renderView(): void {
     renderDetail();
   } else if (state.route === "audit") {
     renderAudit(view);
+  } else if (state.route === "generator") {
+    renderGenerator(view);
+  } else if (state.route === "security") {
+    renderSecurity(view);
   } else {
     renderSettings(view);
   }
@@ -289,6 +306,13 @@ function go(route: Route): void {
   state.revealed.clear();
   renderMain();
   if (route === "audit") void loadAudit();
+  if (route === "security") void loadSecurity();
+  // The CLI or another process may have changed the vault since the list was read.
+  if (route === "secrets")
+    void loadList().then(() => {
+      renderSidebar();
+      renderList();
+    });
 }
 
 async function lockNow(): Promise<void> {
@@ -651,7 +675,29 @@ function renderEditor(el: HTMLElement, ed: Editor): void {
           f.name = (ev.target as HTMLInputElement).value;
         }) as EventListener,
       }),
-      valueInput,
+      h(
+        "span",
+        { class: "value-cell" },
+        valueInput,
+        f.sensitive && !f.multiline
+          ? h(
+              "button",
+              {
+                class: "field-generate",
+                type: "button",
+                title: t("generate"),
+                onclick: async () => {
+                  const g = await guard(() => api.generate({}));
+                  if (!g) return;
+                  f.value = g.password;
+                  f.keep = false;
+                  rerender();
+                },
+              },
+              t("generate"),
+            )
+          : null,
+      ),
       h(
         "label",
         { class: "inline" },
@@ -1082,6 +1128,226 @@ async function verifyChain(): Promise<void> {
     : t("verifyFailed", { seq: v.first_bad_seq ?? "?", problem: v.problem ?? "" });
 }
 
+// ---------------------------------------------------------------- generator
+
+function renderGenerator(view: HTMLElement): void {
+  const g = state.gen;
+  const r = g.request;
+  const check = (id: string, key: "lowercase" | "uppercase" | "digits" | "symbols", label: string) =>
+    h(
+      "label",
+      { class: "inline" },
+      h("input", {
+        id,
+        type: "checkbox",
+        checked: r[key],
+        onchange: ((ev: Event) => {
+          r[key] = (ev.target as HTMLInputElement).checked;
+        }) as EventListener,
+      }),
+      label,
+    );
+  const num = (id: string, key: "length" | "word_count", min: number, max: number) =>
+    h("input", {
+      id,
+      type: "number",
+      min,
+      max,
+      value: r[key],
+      oninput: ((ev: Event) => {
+        r[key] = Number((ev.target as HTMLInputElement).value);
+      }) as EventListener,
+    });
+  const run = async () => {
+    const out = await guard(() => api.generate(r));
+    if (!out) return;
+    g.password = out.password;
+    g.entropy = out.entropy_bits;
+    renderGenerator(view);
+  };
+  replace(
+    view,
+    h(
+      "section",
+      { id: "generator", class: "page" },
+      h("h2", {}, t("genTitle")),
+      h(
+        "div",
+        { class: "grid" },
+        h(
+          "label",
+          {},
+          t("genMode"),
+          h(
+            "select",
+            {
+              id: "gen-mode",
+              onchange: ((ev: Event) => {
+                r.words = (ev.target as HTMLSelectElement).value === "words";
+                renderGenerator(view);
+              }) as EventListener,
+            },
+            h("option", { value: "chars", selected: !r.words }, t("genChars")),
+            h("option", { value: "words", selected: r.words }, t("genWords")),
+          ),
+        ),
+        r.words
+          ? [
+              h("label", {}, t("words"), num("gen-words", "word_count", 1, 64)),
+              h(
+                "label",
+                {},
+                t("separator"),
+                h("input", {
+                  id: "gen-separator",
+                  type: "text",
+                  value: r.separator,
+                  oninput: ((ev: Event) => {
+                    r.separator = (ev.target as HTMLInputElement).value;
+                  }) as EventListener,
+                }),
+              ),
+            ]
+          : [
+              h("label", {}, t("length"), num("gen-length", "length", 4, 4096)),
+              h(
+                "label",
+                {},
+                t("exclude"),
+                h("input", {
+                  id: "gen-exclude",
+                  type: "text",
+                  value: r.exclude,
+                  oninput: ((ev: Event) => {
+                    r.exclude = (ev.target as HTMLInputElement).value;
+                  }) as EventListener,
+                }),
+              ),
+              h(
+                "div",
+                { class: "row" },
+                check("gen-lower", "lowercase", t("lowercase")),
+                check("gen-upper", "uppercase", t("uppercase")),
+                check("gen-digits", "digits", t("digits")),
+                check("gen-symbols", "symbols", t("symbols")),
+              ),
+            ],
+      ),
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { id: "gen-generate", class: "primary", onclick: () => void run() }, t("generate")),
+        h(
+          "button",
+          {
+            id: "gen-copy",
+            disabled: !g.password,
+            onclick: async () => {
+              const c = await guard(() => api.copyGenerated());
+              if (c) toast(t("copied", { n: c.clear_after_secs }));
+            },
+          },
+          t("copy"),
+        ),
+      ),
+      h("pre", { id: "gen-output", class: "generated" }, g.password),
+      g.password ? h("p", { id: "gen-entropy", class: "muted" }, t("entropy", { bits: g.entropy })) : null,
+    ),
+  );
+}
+
+// ---------------------------------------------------------------- security
+
+async function loadSecurity(): Promise<void> {
+  const report = await guard(() => api.securityReport());
+  if (!report) return;
+  state.security = report;
+  const view = $("#view");
+  if (view && state.route === "security") renderSecurity(view);
+}
+
+function renderSecurity(view: HTMLElement): void {
+  const r = state.security;
+  const open = (key: string) =>
+    h(
+      "button",
+      {
+        class: "link",
+        "data-key": key,
+        onclick: () => {
+          go("secrets");
+          void select(key);
+        },
+      },
+      key,
+    );
+  const section = (id: string, title: string, items: Node[]) =>
+    h(
+      "div",
+      { id, class: "report-section" },
+      h("h3", {}, `${title} (${items.length})`),
+      items.length ? h("ul", {}, items) : h("p", { class: "muted" }, t("nothingFound")),
+    );
+  const days = r ? Math.round(r.expiring_within_secs / 86_400) : 30;
+  replace(
+    view,
+    h(
+      "section",
+      { id: "security", class: "page" },
+      h(
+        "div",
+        { class: "row" },
+        h("h2", { class: "grow" }, t("securityTitle")),
+        h("button", { id: "security-refresh", onclick: () => void loadSecurity() }, t("refresh")),
+      ),
+      r
+        ? [
+            h(
+              "div",
+              { class: "score-box" },
+              h("span", { id: "security-score", class: r.score >= 80 ? "score good" : r.score >= 50 ? "score fair" : "score bad" }, r.score),
+              h(
+                "div",
+                {},
+                h("div", {}, t("score"), " / 100"),
+                h(
+                  "div",
+                  { class: "muted" },
+                  `${t("strengthC")} ${r.components.strength} · ${t("reuseC")} ${r.components.reuse} · ${t("expiryC")} ${r.components.expiry}`,
+                ),
+                h("div", { class: "muted" }, t("secretsCount", { n: r.counts.secrets, v: r.counts.values })),
+              ),
+            ),
+            section(
+              "security-weak",
+              t("weak"),
+              r.weak.map((w) => h("li", {}, open(w.key), ` · ${w.field} · ${w.reason} (${w.crack_time})`)),
+            ),
+            section(
+              "security-reused",
+              t("reused"),
+              r.reused.map((g) =>
+                h("li", {}, g.members.map((m, i) => [i ? ", " : "", open(m.key), ` · ${m.field}`])),
+              ),
+            ),
+            section(
+              "security-expired",
+              t("expiredList"),
+              r.expired.map((e) => h("li", {}, open(e.key), ` · ${e.expires_at.slice(0, 10)}`)),
+            ),
+            section(
+              "security-expiring",
+              t("expiring", { days }),
+              r.expiring.map((e) =>
+                h("li", {}, open(e.key), ` · ${e.expires_at.slice(0, 10)} · ${t("daysLeft", { n: e.days_left })}`),
+              ),
+            ),
+          ]
+        : null,
+    ),
+  );
+}
+
 // ---------------------------------------------------------------- settings
 
 function renderSettings(view: HTMLElement): void {
@@ -1189,6 +1455,8 @@ function commands(): Command[] {
     { label: t("scSearch"), run: focusSearch },
     { label: t("scLock"), run: () => void lockNow() },
     { label: t("navSecrets"), run: () => go("secrets") },
+    { label: t("navGenerator"), run: () => go("generator") },
+    { label: t("navSecurity"), run: () => go("security") },
     { label: t("navAudit"), run: () => go("audit") },
     { label: t("navSettings"), run: () => go("settings") },
     { label: t("cmdThemeLight"), run: set({ theme: "light" }) },
