@@ -83,6 +83,8 @@ pub struct AppState {
     pub clipboard_clear_secs: u64,
     /// The templates.
     pub templates: Vec<TemplateItem>,
+    /// Every audit action name, for the viewer's filter.
+    pub audit_actions: Vec<&'static str>,
     /// The app's version.
     pub version: &'static str,
 }
@@ -263,6 +265,7 @@ impl Desktop {
             auto_lock_secs: self.auto_lock(&state.settings).as_secs(),
             clipboard_clear_secs: self.clipboard.clear_after().as_secs(),
             templates: views::templates(),
+            audit_actions: audit::Action::NAMES.to_vec(),
             version: env!("CARGO_PKG_VERSION"),
         }
     }

@@ -31,6 +31,7 @@ export interface AppState {
   auto_lock_secs: number;
   clipboard_clear_secs: number;
   templates: Template[];
+  audit_actions: string[];
   version: string;
 }
 export interface ListItem {

@@ -964,12 +964,6 @@ async function saveEditor(): Promise<void> {
 
 // ---------------------------------------------------------------- audit
 
-const ACTIONS = [
-  "init", "unlock", "set", "get", "get_masked", "list", "delete", "password_change",
-  "audit_list", "audit_verify", "audit_export", "audit_prune", "run", "export", "import",
-  "inject", "redact", "agent_start", "agent_refused", "agent_lock", "policy_approve",
-  "folder_list", "folder_create", "folder_rename", "folder_move", "folder_delete",
-];
 const SOURCES = ["cli", "desktop", "mcp", "agent"];
 
 function dayStart(text: string): number | undefined {
@@ -1039,7 +1033,7 @@ function renderAudit(view: HTMLElement): void {
             apply();
           }) as EventListener,
         },
-        h("label", {}, t("action"), select("audit-action", ACTIONS, f.action)),
+        h("label", {}, t("action"), select("audit-action", state.app?.audit_actions ?? [], f.action)),
         h("label", {}, t("source"), select("audit-source", SOURCES, f.source)),
         h("label", {}, t("key"), h("input", { id: "audit-key", type: "text", value: f.key ?? "" })),
         h("label", {}, t("from"), h("input", { id: "audit-from", type: "text", placeholder: t("dateHint"), value: fromText })),
