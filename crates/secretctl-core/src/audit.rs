@@ -98,11 +98,15 @@ pub enum Action {
     FolderDelete,
     /// Every secret read to build the security report (SPEC §10); no value left.
     SecurityReport,
+    /// A backup written (SPEC §10).
+    Backup,
+    /// A backup restored into the vault, merged or replacing it (SPEC §10).
+    Restore,
 }
 
 impl Action {
     /// Every stored name, for filters.
-    pub const NAMES: [&'static str; 27] = [
+    pub const NAMES: [&'static str; 29] = [
         "init",
         "unlock",
         "set",
@@ -130,6 +134,8 @@ impl Action {
         "folder_move",
         "folder_delete",
         "security_report",
+        "backup",
+        "restore",
     ];
 
     /// The stored name.
@@ -162,6 +168,8 @@ impl Action {
             Action::FolderMove => "folder_move",
             Action::FolderDelete => "folder_delete",
             Action::SecurityReport => "security_report",
+            Action::Backup => "backup",
+            Action::Restore => "restore",
         }
     }
 }
@@ -594,10 +602,10 @@ pub fn verify(
         );
         return Ok(out);
     }
-    if let Some(meta) = meta_anchor {
-        if let Some((seq, problem)) = meta_anchor_problem(conn, key, vault_id, &anchor, meta)? {
-            bad(&mut out, seq, problem);
-        }
+    if let Some(meta) = meta_anchor
+        && let Some((seq, problem)) = meta_anchor_problem(conn, key, vault_id, &anchor, meta)?
+    {
+        bad(&mut out, seq, problem);
     }
     Ok(out)
 }
@@ -773,7 +781,7 @@ mod tests {
 
     /// Every action, in the order of [`Action::NAMES`]. The match below stops compiling when an
     /// action is added, so that this list, and through it `NAMES`, cannot fall behind.
-    const ALL: [Action; 27] = [
+    const ALL: [Action; 29] = [
         Action::Init,
         Action::Unlock,
         Action::Set,
@@ -801,6 +809,8 @@ mod tests {
         Action::FolderMove,
         Action::FolderDelete,
         Action::SecurityReport,
+        Action::Backup,
+        Action::Restore,
     ];
 
     #[test]
@@ -833,7 +843,9 @@ mod tests {
                 | Action::FolderRename
                 | Action::FolderMove
                 | Action::FolderDelete
-                | Action::SecurityReport => {}
+                | Action::SecurityReport
+                | Action::Backup
+                | Action::Restore => {}
             }
         }
         let names: Vec<&str> = ALL.iter().map(|a| a.as_str()).collect();

@@ -115,10 +115,10 @@ fn denied_hashes() -> HashSet<[u8; 32]> {
             let Ok(canonical) = std::fs::canonicalize(entry.path()) else {
                 continue;
             };
-            if seen.insert(canonical.clone()) {
-                if let Ok(hash) = hash_file(&canonical) {
-                    hashes.insert(hash);
-                }
+            if seen.insert(canonical.clone())
+                && let Ok(hash) = hash_file(&canonical)
+            {
+                hashes.insert(hash);
             }
         }
     }

@@ -81,19 +81,17 @@ pub fn parse_expiry(input: &str, now: Timestamp) -> Result<Timestamp, ParseError
         return Ok(ts);
     }
     // A date and time without an offset is read as UTC rather than losing its time part.
-    if input.contains(['T', ' ']) {
-        if let Ok(dt) = input.parse::<jiff::civil::DateTime>() {
-            if let Ok(ts) = jiff::tz::TimeZone::UTC.to_timestamp(dt) {
-                return Ok(ts);
-            }
-        }
+    if input.contains(['T', ' '])
+        && let Ok(dt) = input.parse::<jiff::civil::DateTime>()
+        && let Ok(ts) = jiff::tz::TimeZone::UTC.to_timestamp(dt)
+    {
+        return Ok(ts);
     }
-    if let Ok(date) = input.parse::<jiff::civil::Date>() {
-        if let Ok(ts) =
+    if let Ok(date) = input.parse::<jiff::civil::Date>()
+        && let Ok(ts) =
             jiff::tz::TimeZone::UTC.to_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
-        {
-            return Ok(ts);
-        }
+    {
+        return Ok(ts);
     }
     Err(ParseError {
         what: "expiry",

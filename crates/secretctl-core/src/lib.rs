@@ -6,6 +6,7 @@
 
 pub mod agent;
 pub mod audit;
+pub mod backup;
 pub mod command_policy;
 pub mod crypto;
 pub mod duration;

@@ -1045,6 +1045,18 @@ fn force_fallback() -> bool {
     FORCE_FALLBACK.with(|f| f.get())
 }
 
+/// The patterns [`Redactor::new`] derives from one value, as `(bytes, ascii_case_insensitive,
+/// piece)`. Public only for the differential fuzz target in `fuzz/`, whose naive reference
+/// matcher runs over exactly these patterns (docs/fuzzing.md). Not part of the API: hidden, and
+/// free to change.
+#[doc(hidden)]
+pub fn derived_patterns(value: &[u8]) -> Vec<(Zeroizing<Vec<u8>>, bool, bool)> {
+    forms_of(value)
+        .into_iter()
+        .map(|form| (form.bytes, form.fold_case, form.piece))
+        .collect()
+}
+
 /// One derived pattern of a secret.
 struct Form {
     bytes: Zeroizing<Vec<u8>>,

@@ -726,10 +726,10 @@ impl SecretUpdate {
         for env in &self.unbind {
             check_binding_name(env)?;
         }
-        if let Some(Some(notes)) = &self.notes {
-            if notes.len() > MAX_NOTES_LEN {
-                return Err(InputError::NotesTooLong { len: notes.len() });
-            }
+        if let Some(Some(notes)) = &self.notes
+            && notes.len() > MAX_NOTES_LEN
+        {
+            return Err(InputError::NotesTooLong { len: notes.len() });
         }
         if let Some(Some(url)) = &self.url {
             validate_url(url)?;
@@ -888,10 +888,10 @@ impl Secret {
                 )));
             }
         }
-        if let Some(notes) = &self.meta.notes {
-            if notes.len() > MAX_NOTES_LEN {
-                return Err(InputError::NotesTooLong { len: notes.len() });
-            }
+        if let Some(notes) = &self.meta.notes
+            && notes.len() > MAX_NOTES_LEN
+        {
+            return Err(InputError::NotesTooLong { len: notes.len() });
         }
         if let Some(url) = &self.meta.url {
             validate_url(url)?;

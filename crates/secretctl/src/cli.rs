@@ -1,6 +1,6 @@
 //! The command-line grammar (SPEC §4). Help text: one imperative sentence per option.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use clap_complete::engine::ArgValueCompleter;
 use secretctl_core::vault::VaultDir;
 use std::path::PathBuf;
@@ -99,6 +99,10 @@ pub enum Command {
     Import(ImportArgs),
     /// Render a template whose {{ secretctl://KEY[/FIELD] }} references become values.
     Inject(InjectArgs),
+    /// Write an encrypted backup of the vault (always asks for the master password).
+    Backup(BackupArgs),
+    /// Restore a backup: merge its secrets in, or replace the whole vault.
+    Restore(RestoreArgs),
     /// Unlock once: start a session agent so that commands need no password for a while.
     Unlock(UnlockArgs),
     /// Lock: stop the session agent and wipe its keys.
@@ -342,6 +346,81 @@ pub struct ImportArgs {
     /// Tag every imported secret with TAG (repeatable).
     #[arg(long, value_name = "TAG")]
     pub tag: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(group = ArgGroup::new("target").args(["output", "stdout", "generate_key_file"]).required(true))]
+pub struct BackupArgs {
+    /// Write the backup to FILE (0600, renamed into place only when complete).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Write the backup to stdout.
+    #[arg(long)]
+    pub stdout: bool,
+    /// Encrypt with a separate backup password instead of the master password (typed twice, or
+    /// from $SECRETCTL_BACKUP_PASSWORD_FILE or $SECRETCTL_BACKUP_PASSWORD).
+    #[arg(long, conflicts_with = "key_file")]
+    pub backup_password: bool,
+    /// Read the backup password from FILE (implies --backup-password).
+    #[arg(long, value_name = "FILE", conflicts_with = "key_file")]
+    pub backup_password_file: Option<PathBuf>,
+    /// Encrypt with the 32-byte key in FILE instead of a password.
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Include the audit log.
+    #[arg(long)]
+    pub with_audit: bool,
+    /// Replace FILE if it exists.
+    #[arg(long, requires = "output")]
+    pub force: bool,
+    /// Write 32 random bytes to FILE (0600, never over an existing file) for --key-file, and
+    /// stop.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["backup_password", "backup_password_file", "key_file", "with_audit"]
+    )]
+    pub generate_key_file: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long, conflicts_with = "stdout")]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// Read the backup from FILE.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Check the whole backup (password, every byte, every secret) and change nothing.
+    #[arg(long, conflicts_with_all = ["dry_run", "replace", "with_audit", "on_conflict"])]
+    pub verify_only: bool,
+    /// Show exactly what would happen, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Handle a key that exists already by POLICY when merging.
+    #[arg(
+        long,
+        value_name = "POLICY",
+        default_value = "error",
+        conflicts_with = "replace"
+    )]
+    pub on_conflict: OnConflict,
+    /// Replace the whole vault with the backup's, keeping the current one as
+    /// vault.db.pre-restore-TIME.
+    #[arg(long)]
+    pub replace: bool,
+    /// Restore the backup's audit log as the vault's log (needs --replace).
+    #[arg(long, requires = "replace")]
+    pub with_audit: bool,
+    /// Decrypt with the 32-byte key in FILE.
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Read the backup's password from FILE (default: $SECRETCTL_BACKUP_PASSWORD_FILE).
+    #[arg(long, value_name = "FILE", conflicts_with = "key_file")]
+    pub backup_password_file: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

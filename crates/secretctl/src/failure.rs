@@ -50,6 +50,12 @@ impl From<vault::Error> for Failure {
     }
 }
 
+impl From<secretctl_core::backup::Error> for Failure {
+    fn from(e: secretctl_core::backup::Error) -> Self {
+        vault::Error::from(e).into()
+    }
+}
+
 impl From<secretctl_core::secret::InputError> for Failure {
     fn from(e: secretctl_core::secret::InputError) -> Self {
         Failure::usage(e.to_string())

@@ -11,6 +11,8 @@ use secretctl_core::vault::{Session, Vault};
 use std::path::PathBuf;
 
 pub const ENV_PASSWORD: &str = "SECRETCTL_PASSWORD";
+pub const ENV_BACKUP_PASSWORD: &str = "SECRETCTL_BACKUP_PASSWORD";
+pub const ENV_BACKUP_PASSWORD_FILE: &str = "SECRETCTL_BACKUP_PASSWORD_FILE";
 
 fn no_source() -> Failure {
     Failure::auth(
@@ -50,6 +52,61 @@ fn configured(file: &Option<PathBuf>) -> Result<Option<Passphrase>> {
 /// servers whose stdin is a protocol).
 pub fn configured_current(global: &Global) -> Result<Option<Passphrase>> {
     configured(&global.password_file())
+}
+
+/// A backup password from `file`, else `SECRETCTL_BACKUP_PASSWORD_FILE`, else
+/// `SECRETCTL_BACKUP_PASSWORD`; `None` when none is set (the same order as the master password's
+/// sources, SPEC §4).
+pub fn backup_configured(file: &Option<PathBuf>) -> Result<Option<Passphrase>> {
+    let file = file.clone().or_else(|| {
+        std::env::var_os(ENV_BACKUP_PASSWORD_FILE)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    });
+    if let Some(path) = file {
+        return from_file(&path).map(Some);
+    }
+    match std::env::var_os(ENV_BACKUP_PASSWORD).filter(|v| !v.is_empty()) {
+        Some(v) => Ok(Some(Passphrase::new(
+            std::os::unix::ffi::OsStringExt::into_vec(v),
+        ))),
+        None => Ok(None),
+    }
+}
+
+/// A new backup password: from the configured sources, else typed twice; the rules of a
+/// master password apply.
+pub fn new_backup_password(file: &Option<PathBuf>) -> Result<Passphrase> {
+    let password = match backup_configured(file)? {
+        Some(p) => p,
+        None => {
+            if !io::have_tty() {
+                return Err(Failure::auth(
+                    "no backup password available: set SECRETCTL_BACKUP_PASSWORD_FILE (or \
+                     --backup-password-file), set SECRETCTL_BACKUP_PASSWORD, or run in a terminal",
+                ));
+            }
+            let first = Passphrase::new(io::prompt_hidden("New backup password: ")?.to_vec());
+            check_backup_password(&first)?;
+            let second = Passphrase::new(io::prompt_hidden("Repeat it: ")?.to_vec());
+            if !first.matches(&second) {
+                return Err(Failure::usage(
+                    "the passwords do not match; no backup was written",
+                ));
+            }
+            first
+        }
+    };
+    check_backup_password(&password)?;
+    Ok(password)
+}
+
+fn check_backup_password(password: &Passphrase) -> Result<()> {
+    use secretctl_core::secret::InputError;
+    secretctl_core::vault::check_new_password(password).map_err(|e| match e {
+        InputError::Password { rule } => Failure::usage(format!("backup password refused: {rule}")),
+        other => other.into(),
+    })
 }
 
 /// The master password of an existing vault.

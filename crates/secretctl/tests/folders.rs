@@ -210,3 +210,41 @@ fn tampered_folder_name_is_reported() {
     harness::write_blob(&v.db(), "folders", "encrypted_name", "1=1", &blob);
     v.run(&["folder", "list"]).ok("restored");
 }
+
+/// A backup carries folders: restored into a new vault, a secret is in the same folder path.
+#[test]
+fn folders_survive_backup_and_restore() {
+    let v = TestVault::new();
+    v.set("db/main", b"db-value-12345");
+    v.run(&["folder", "create", "Team/DB"]).ok("create");
+    v.run(&["set", "db/main", "--keep-value", "--folder", "Team/DB"])
+        .ok("file");
+    let key = v.scratch("backup.key");
+    let file = v.scratch("vault.backup");
+    v.run(&["backup", "--generate-key-file", key.to_str().unwrap()])
+        .ok("key file");
+    v.run(&[
+        "backup",
+        "-o",
+        file.to_str().unwrap(),
+        "--key-file",
+        key.to_str().unwrap(),
+    ])
+    .ok("backup");
+
+    let w = TestVault::new();
+    w.run(&[
+        "restore",
+        file.to_str().unwrap(),
+        "--key-file",
+        key.to_str().unwrap(),
+    ])
+    .ok_text("restore");
+    assert_eq!(get_json(&w.dir, "db/main")["folder"], "Team/DB");
+    assert_eq!(w.get("db/main"), b"db-value-12345");
+    assert_eq!(
+        folders(&w),
+        [("Team".into(), 0, 1), ("Team/DB".into(), 1, 0)]
+    );
+    w.run(&["audit", "verify"]).ok("audit verify");
+}

@@ -142,6 +142,12 @@ key_type!(
     SubKey
 );
 
+mod stream;
+pub use stream::{
+    BackupKey, CHUNK_LEN, KEY_FILE_LEN, KeyFile, NONCE_PREFIX_LEN, OpenError, Sealer, chunk_count,
+    open_stream, sealed_len,
+};
+
 /// Argon2id as specified by RFC 9106 (version 0x13), with optional secret and associated data.
 ///
 /// The vault never uses `secret` or `ad`; they exist so that the RFC 9106 §5.3 test vector, which

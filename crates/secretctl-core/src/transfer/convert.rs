@@ -627,15 +627,15 @@ impl Converter {
         }
         let name = self.claim(&candidate);
         let mut lines = Vec::new();
-        if let Origin::Key(key) = &draft.origin {
-            if name.as_str() != key {
-                let why = if KeyName::parse(key).is_ok() {
-                    "another secret has that name"
-                } else {
-                    "it is not a valid secretctl key name"
-                };
-                lines.push(format!("renamed from {}: {why}", shown(key)));
-            }
+        if let Origin::Key(key) = &draft.origin
+            && name.as_str() != key
+        {
+            let why = if KeyName::parse(key).is_ok() {
+                "another secret has that name"
+            } else {
+                "it is not a valid secretctl key name"
+            };
+            lines.push(format!("renamed from {}: {why}", shown(key)));
         }
         lines.append(&mut draft.problems);
         let mut tags: Vec<String> = Vec::new();

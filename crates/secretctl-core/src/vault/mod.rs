@@ -6,15 +6,26 @@
 //! parameters, but holds no key. [`Vault::unlock`] pays the KDF and returns a [`Session`], the
 //! only type that can read or change secrets.
 
+mod backup;
 mod files;
 mod folders;
 mod schema;
 mod stored;
 
+pub use backup::{
+    AuditOutcome, BackupReport, BackupTarget, ReplaceReport, RestorePlan, Snapshot, SnapshotSummary,
+};
 pub use files::VaultDir;
 pub use folders::FolderInfo;
 pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
 pub(crate) use schema::version as schema_version;
+
+/// The codecs of the decrypted field and binding blobs, public only so that the fuzz targets in
+/// `fuzz/` can reach them (docs/fuzzing.md). Not part of the API: hidden, and free to change.
+#[doc(hidden)]
+pub mod stored_codec {
+    pub use super::stored::{decode_bindings, decode_fields, encode_bindings, encode_fields};
+}
 
 use crate::audit::{self, Action, Anchor, Entry, Source};
 use crate::crypto::{self, Dek, KdfParams, Passphrase, SubKey};
@@ -125,6 +136,12 @@ pub enum Error {
         /// The cause.
         source: std::io::Error,
     },
+    /// A backup file could not be written or read.
+    #[error(transparent)]
+    Backup(#[from] crate::backup::Error),
+    /// Another process replaced the vault (a restore) after this one unlocked it.
+    #[error("the vault was replaced by a restore while this command ran; run it again")]
+    Replaced,
     /// The database failed in a way that is not damage or contention.
     #[error("{}: {source}", path.display())]
     Sql {
@@ -191,7 +208,9 @@ impl Error {
             | Error::SecretDamaged { .. } => ErrorClass::Vault,
             Error::WrongPassword | Error::LockedOut(_) => ErrorClass::Auth,
             Error::Input(_) | Error::ValueRequired(_) => ErrorClass::Usage,
+            Error::Backup(e) => e.class(),
             Error::AlreadyExists(_)
+            | Error::Replaced
             | Error::Busy
             | Error::NotFound(_)
             | Error::NoMatch(_)
@@ -218,6 +237,7 @@ impl Error {
             Error::WrongPassword => "wrong_password",
             Error::AuditBroken(_) => "audit_broken",
             Error::Busy => "busy",
+            Error::Backup(e) => e.audit_code(),
             _ => "failed",
         }
     }
@@ -431,18 +451,6 @@ impl Vault {
                     path: dir.salt(),
                     reason: format!("it holds {} bytes, not 16", salt_bytes.len()),
                 })?;
-        let meta_bytes = std::fs::read(dir.meta()).map_err(|e| Error::io(&dir.meta(), e))?;
-        let meta: MetaFile = serde_json::from_slice(&meta_bytes).map_err(|_| Error::Damaged {
-            path: dir.meta(),
-            reason: "it is not valid vault metadata".into(),
-        })?;
-        if meta.format != META_FORMAT {
-            return Err(Error::Damaged {
-                path: dir.meta(),
-                reason: format!("unknown format {}", meta.format),
-            });
-        }
-
         // SQLite would quietly turn an empty file into a new, empty database.
         if std::fs::metadata(&db).map_err(|e| Error::io(&db, e))?.len() == 0 {
             return Err(Error::Damaged {
@@ -477,6 +485,11 @@ impl Vault {
             tx.commit().map_err(|e| Error::sql(&db, e))?;
         }
 
+        // vault.meta is read only now: a replacing restore that was interrupted is completed
+        // or undone first (see `backup::finish_interrupted_restore`).
+        backup::finish_interrupted_restore(dir, &conn)?;
+        let mut meta = read_meta_file(dir)?;
+
         let damaged = |reason: &str| Error::Damaged {
             path: db.clone(),
             reason: reason.into(),
@@ -486,6 +499,12 @@ impl Vault {
             .ok()
             .and_then(parse_uuid)
             .ok_or_else(|| damaged("its vault id is invalid"))?;
+        if parse_uuid(&meta.vault_id) != Some(vault_id) {
+            // A restore may have committed between reading the two; it writes vault.meta
+            // last, under the lock this waits for.
+            backup::finish_interrupted_restore(dir, &conn)?;
+            meta = read_meta_file(dir)?;
+        }
         if parse_uuid(&meta.vault_id) != Some(vault_id) {
             return Err(Error::Damaged {
                 path: dir.meta(),
@@ -591,6 +610,21 @@ impl Vault {
     }
 }
 
+fn read_meta_file(dir: &VaultDir) -> Result<MetaFile> {
+    let meta_bytes = std::fs::read(dir.meta()).map_err(|e| Error::io(&dir.meta(), e))?;
+    let meta: MetaFile = serde_json::from_slice(&meta_bytes).map_err(|_| Error::Damaged {
+        path: dir.meta(),
+        reason: "it is not valid vault metadata".into(),
+    })?;
+    if meta.format != META_FORMAT {
+        return Err(Error::Damaged {
+            path: dir.meta(),
+            reason: format!("unknown format {}", meta.format),
+        });
+    }
+    Ok(meta)
+}
+
 fn meta_json(meta: &MetaFile) -> Vec<u8> {
     let mut json = serde_json::to_vec_pretty(meta).expect("vault metadata serialises");
     json.push(b'\n');
@@ -618,6 +652,16 @@ struct Keys {
 }
 
 impl Keys {
+    fn from_dek(dek: Dek, vault_id: [u8; 16]) -> Keys {
+        Keys {
+            audit: dek.derive(AUDIT_INFO),
+            index: dek.derive(INDEX_INFO),
+            row: dek.derive(ROW_INFO),
+            vault_id,
+            dek,
+        }
+    }
+
     /// Associated data binding a blob to its place: vault id, record id, column (SPEC §3.1).
     fn aad(&self, record: &[u8; 16], column: &str) -> Vec<u8> {
         let mut aad = Vec::with_capacity(32 + column.len());
@@ -778,13 +822,7 @@ pub struct Session {
 
 impl Session {
     fn new(vault: Vault, dek: Dek) -> Session {
-        let keys = Keys {
-            audit: dek.derive(AUDIT_INFO),
-            index: dek.derive(INDEX_INFO),
-            row: dek.derive(ROW_INFO),
-            vault_id: vault.vault_id,
-            dek,
-        };
+        let keys = Keys::from_dek(dek, vault.vault_id);
         Session {
             vault,
             keys: Box::new(keys),
@@ -967,6 +1005,12 @@ impl Session {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| Error::sql(&db, e))?;
+        // A restore that replaced the vault since this session unlocked leaves keys that fit
+        // nothing here; say so rather than fail on the audit anchor.
+        let id_now = get_meta_row(&tx, &db, "vault_id")?;
+        if std::str::from_utf8(&id_now).ok().and_then(parse_uuid) != Some(keys.vault_id) {
+            return Err(Error::Replaced);
+        }
         let mut detail = serde_json::Map::new();
         if let Some(via) = self.via {
             detail.insert("via".into(), via.into());
@@ -1322,20 +1366,20 @@ impl Session {
                 let name = decrypt_name(&db, keys, &row, &id_text)?;
                 let mut meta = decrypt_meta(&db, keys, &row, name.as_str())?;
                 meta.folder = row.folder_id.as_deref().and_then(|id| tree.path_of(id));
-                if let Some(folder) = &filter.folder {
-                    if !meta.folder.as_ref().is_some_and(|f| f.is_within(folder)) {
-                        continue;
-                    }
+                if let Some(folder) = &filter.folder
+                    && !meta.folder.as_ref().is_some_and(|f| f.is_within(folder))
+                {
+                    continue;
                 }
-                if let Some(tag) = &filter.tag {
-                    if !meta.tags.contains(tag) {
-                        continue;
-                    }
+                if let Some(tag) = &filter.tag
+                    && !meta.tags.contains(tag)
+                {
+                    continue;
                 }
-                if let Some(before) = filter.expiring_before {
-                    if meta.expires_at.is_none_or(|e| e > before) {
-                        continue;
-                    }
+                if let Some(before) = filter.expiring_before
+                    && meta.expires_at.is_none_or(|e| e > before)
+                {
+                    continue;
                 }
                 let field_count = match row.encrypted_fields {
                     None => 1,
@@ -1658,6 +1702,7 @@ fn changes_data(action: Action) -> bool {
             | Action::FolderRename
             | Action::FolderMove
             | Action::FolderDelete
+            | Action::Restore
             | Action::Init
     )
 }

@@ -43,7 +43,7 @@ pub(super) fn is_plain(fields: &[Field], bindings: &Bindings) -> bool {
 }
 
 /// The JSON plaintext of `fields`, wiped on drop.
-pub(super) fn encode_fields(fields: &[Field]) -> Zeroizing<Vec<u8>> {
+pub fn encode_fields(fields: &[Field]) -> Zeroizing<Vec<u8>> {
     let stored: Vec<StoredField> = fields
         .iter()
         .map(|f| StoredField {
@@ -60,7 +60,7 @@ pub(super) fn encode_fields(fields: &[Field]) -> Zeroizing<Vec<u8>> {
 }
 
 /// Parses decrypted field JSON; `None` when it is not ours.
-pub(super) fn decode_fields(plain: &[u8]) -> Option<Vec<Field>> {
+pub fn decode_fields(plain: &[u8]) -> Option<Vec<Field>> {
     let stored: Vec<StoredField> = serde_json::from_slice(plain).ok()?;
     stored
         .iter()
@@ -79,10 +79,12 @@ pub(super) fn decode_fields(plain: &[u8]) -> Option<Vec<Field>> {
         .collect()
 }
 
-pub(super) fn encode_bindings(bindings: &Bindings) -> Vec<u8> {
+/// The JSON plaintext of `bindings`.
+pub fn encode_bindings(bindings: &Bindings) -> Vec<u8> {
     serde_json::to_vec(bindings).expect("bindings serialise")
 }
 
-pub(super) fn decode_bindings(plain: &[u8]) -> Option<Bindings> {
+/// Parses decrypted binding JSON; `None` when it is not ours.
+pub fn decode_bindings(plain: &[u8]) -> Option<Bindings> {
     serde_json::from_slice(plain).ok()
 }

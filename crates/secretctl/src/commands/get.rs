@@ -17,11 +17,12 @@ pub fn run(g: &Global, a: GetArgs) -> Result<()> {
         let (summary, views, bindings) = access::open(g, Need::Agent)?.get_masked(&name)?;
         if a.json {
             let mut m = meta_json(name.as_str(), &summary.meta);
-            if let [only] = views.as_slice() {
-                if only.name == secretctl_core::secret::VALUE_FIELD && a.masked {
-                    m.insert("masked".into(), only.masked.masked.clone().into());
-                    m.insert("length".into(), only.masked.length.clone().into());
-                }
+            if let [only] = views.as_slice()
+                && only.name == secretctl_core::secret::VALUE_FIELD
+                && a.masked
+            {
+                m.insert("masked".into(), only.masked.masked.clone().into());
+                m.insert("length".into(), only.masked.length.clone().into());
             }
             m.insert(
                 "fields".into(),

@@ -52,10 +52,10 @@ pub fn candidate_names(references: &[Reference]) -> Vec<KeyName> {
     let mut names: Vec<KeyName> = Vec::new();
     for r in references {
         for (key, _) in r.candidates() {
-            if let Ok(name) = KeyName::parse(&key) {
-                if !names.contains(&name) {
-                    names.push(name);
-                }
+            if let Ok(name) = KeyName::parse(&key)
+                && !names.contains(&name)
+            {
+                names.push(name);
             }
         }
     }

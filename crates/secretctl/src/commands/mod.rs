@@ -1,6 +1,7 @@
 //! One module per subcommand; `run` dispatches to them.
 
 mod audit;
+mod backup;
 mod completion;
 mod delete;
 mod doctor;
@@ -17,6 +18,7 @@ mod mcp;
 mod password;
 mod policy;
 mod redact;
+mod restore;
 mod run;
 mod security;
 mod set;
@@ -41,6 +43,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Export(a) => export::run(g, a),
         Command::Import(a) => import::run(g, a),
         Command::Inject(a) => inject::run(g, a),
+        Command::Backup(a) => backup::run(g, a),
+        Command::Restore(a) => restore::run(g, a),
         Command::Unlock(a) => unlock::run(g, a),
         Command::Lock => lock::run(g),
         Command::Status(a) => status::run(g, a),
@@ -60,6 +64,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Man(a) => completion::man(a),
     }
     .map(|()| ExitCode::SUCCESS)
+}
+
+/// `1 secret`, `2 secrets`.
+fn plural(n: u64, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
 /// RFC 3339 text of an optional time, or `-`.

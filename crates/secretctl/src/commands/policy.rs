@@ -160,9 +160,9 @@ fn output_text(o: OutputMode) -> String {
 /// A timeout as the policy would write it (`10m`, `90s`, `1h`).
 fn timeout_text(d: Duration) -> String {
     let s = d.as_secs();
-    if s > 0 && s % 3600 == 0 {
+    if s > 0 && s.is_multiple_of(3600) {
         format!("{}h", s / 3600)
-    } else if s > 0 && s % 60 == 0 {
+    } else if s > 0 && s.is_multiple_of(60) {
         format!("{}m", s / 60)
     } else {
         format!("{s}s")

@@ -43,9 +43,9 @@ fn count(n: usize, one: &str, many: &str) -> String {
 fn human(r: &Report, section: Option<SecuritySection>) -> String {
     let mut out = String::new();
     let secs = r.expiring_within_secs;
-    let window = if secs % 86_400 == 0 {
+    let window = if secs.is_multiple_of(86_400) {
         count((secs / 86_400) as usize, "day", "days")
-    } else if secs % 3600 == 0 {
+    } else if secs.is_multiple_of(3600) {
         count((secs / 3600) as usize, "hour", "hours")
     } else {
         format!("{secs} s")

@@ -22,26 +22,26 @@ pub fn run(g: &Global, a: UnlockArgs) -> Result<()> {
     let vault = Vault::open(&dir)?;
     let client = AgentClient::find(&dir).map_err(crate::access::client_failure)?;
     let pw = password::current(g)?;
-    if let Some(client) = client {
-        if let Ok(Some(status)) = client.status() {
-            // An agent runs: prove the password (paying the KDF here) and extend it.
-            let session = vault.unlock(&pw, Source::Cli)?;
-            let nonce = hex::decode(&status.nonce).unwrap_or_default();
-            let proof = hex::encode(session.agent_proof(&nonce));
-            drop(session);
-            client
-                .request(Request::Extend {
-                    proof,
-                    ttl_secs: ttl,
-                    max_secs: max,
-                    reveal_secs: reveal,
-                })
-                .map_err(|_| Failure::auth("the session agent refused to extend the session"))?;
-            return io::outln(&format!(
-                "unlocked (extended): locks after {} without use, at the latest in {}",
-                a.ttl, a.max
-            ));
-        }
+    if let Some(client) = client
+        && let Ok(Some(status)) = client.status()
+    {
+        // An agent runs: prove the password (paying the KDF here) and extend it.
+        let session = vault.unlock(&pw, Source::Cli)?;
+        let nonce = hex::decode(&status.nonce).unwrap_or_default();
+        let proof = hex::encode(session.agent_proof(&nonce));
+        drop(session);
+        client
+            .request(Request::Extend {
+                proof,
+                ttl_secs: ttl,
+                max_secs: max,
+                reveal_secs: reveal,
+            })
+            .map_err(|_| Failure::auth("the session agent refused to extend the session"))?;
+        return io::outln(&format!(
+            "unlocked (extended): locks after {} without use, at the latest in {}",
+            a.ttl, a.max
+        ));
     }
     drop(vault);
     start_agent(g, &pw, ttl, max, reveal.unwrap_or(0))?;

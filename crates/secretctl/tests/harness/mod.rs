@@ -20,12 +20,15 @@ pub fn bin() -> &'static str {
 }
 
 /// A `secretctl --vault-dir DIR` command with only the environment the test chooses: the
-/// password in `SECRETCTL_PASSWORD`, no inherited `SECRETCTL_*`, no backtraces.
+/// password in `SECRETCTL_PASSWORD`, no inherited `SECRETCTL_*` (backup passwords included), no
+/// backtraces.
 pub fn command(dir: &Path) -> Command {
     let mut c = Command::new(bin());
     c.arg("--vault-dir").arg(dir);
     c.env_remove("SECRETCTL_HOME")
         .env_remove("SECRETCTL_PASSWORD_FILE")
+        .env_remove("SECRETCTL_BACKUP_PASSWORD")
+        .env_remove("SECRETCTL_BACKUP_PASSWORD_FILE")
         .env_remove("RUST_LIB_BACKTRACE")
         .env("SECRETCTL_PASSWORD", PASSWORD)
         .env("RUST_BACKTRACE", "0")

@@ -1,0 +1,1 @@
+url={{secretctl://db/url}} {{ other }}

@@ -1,0 +1,4 @@
+user: {{ secretctl://db/main/user }}
+pass: {{	secretctl://db/main/password	}}
+{{{ secretctl://X }}
+{{ secretctl:// }}
