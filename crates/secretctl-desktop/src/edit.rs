@@ -166,10 +166,10 @@ pub fn edit_update(before: &Form, after: &Form) -> Result<SecretUpdate> {
     for a in &after.fields {
         match before.fields.iter().find(|b| b.name == a.name) {
             Some(b) => {
-                if let Some(text) = &a.value {
-                    if b.value.as_ref() != Some(text) {
-                        update.fields.push((a.name.clone(), value(text)?));
-                    }
+                if let Some(text) = &a.value
+                    && b.value.as_ref() != Some(text)
+                {
+                    update.fields.push((a.name.clone(), value(text)?));
                 }
                 if a.sensitive != b.sensitive {
                     update.sensitivity.push((a.name.clone(), a.sensitive));
