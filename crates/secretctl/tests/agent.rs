@@ -1091,8 +1091,13 @@ fn a_killed_agent_leaves_an_intact_vault_and_a_replaceable_stale_socket() {
         .status()
         .unwrap();
     assert!(status.success());
+    // Dead means the kernel closed its socket too: `/proc` stops showing the command line as
+    // the exit starts, a moment before the listening socket refuses connections.
     assert!(
-        wait_until(Duration::from_secs(5), || !live_agent_of(pid, &v.dir)),
+        wait_until(Duration::from_secs(5), || {
+            !live_agent_of(pid, &v.dir)
+                && std::os::unix::net::UnixStream::connect(v.sock()).is_err()
+        }),
         "the agent survived kill -9"
     );
     let m = std::fs::symlink_metadata(v.sock()).expect("the stale socket remains");
