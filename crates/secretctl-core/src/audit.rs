@@ -775,9 +775,145 @@ pub fn prune(
     ))
 }
 
+/// Formats of an audit export (`secretctl audit export`, the desktop app's export).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    /// A JSON array of the records, with `timestamp`, `key` and `detail` as JSON.
+    Json,
+    /// CSV with a header row, safe against spreadsheet formula injection.
+    Csv,
+}
+
+/// One record as JSON, as `audit list --json` and the JSON export show it: the record's fields,
+/// its `timestamp` in RFC 3339, its `key` name when known, and its `detail` as JSON.
+pub fn record_json(r: &Record, name: Option<&str>) -> serde_json::Value {
+    let mut v = serde_json::to_value(r).expect("records serialise");
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("timestamp".into(), export_time(r).into());
+        obj.insert("key".into(), name.into());
+        if let Ok(detail) = serde_json::from_str::<serde_json::Value>(&r.detail) {
+            obj.insert("detail".into(), detail);
+        }
+    }
+    v
+}
+
+fn export_time(r: &Record) -> String {
+    Timestamp::from_millisecond(r.timestamp_ms)
+        .map(|t| t.to_string())
+        .unwrap_or_else(|_| r.timestamp_ms.to_string())
+}
+
+/// The export of `rows` (records with their key names when known), one format for every
+/// interface. CSV cells a spreadsheet would read as a formula (starting with `=`, `+`, `-`,
+/// `@`, tab or carriage return) get a leading `'`, as OWASP advises.
+pub fn export(rows: &[(Record, Option<String>)], format: ExportFormat) -> Vec<u8> {
+    match format {
+        ExportFormat::Json => {
+            let records: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|(r, name)| record_json(r, name.as_deref()))
+                .collect();
+            let mut out = serde_json::to_vec_pretty(&records).expect("records serialise");
+            out.push(b'\n');
+            out
+        }
+        ExportFormat::Csv => {
+            const HEADER: [&str; 11] = [
+                "seq",
+                "timestamp",
+                "action",
+                "source",
+                "success",
+                "key",
+                "key_hash",
+                "error",
+                "detail",
+                "prev_hash",
+                "hash",
+            ];
+            let defuse = |cell: &str| {
+                if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+                    format!("'{cell}")
+                } else {
+                    cell.to_owned()
+                }
+            };
+            // Writing to memory: the only errors `csv` has are I/O errors, which a Vec has not.
+            let mut w = csv::Writer::from_writer(Vec::new());
+            w.write_record(HEADER).expect("CSV to memory");
+            for (r, name) in rows {
+                let cells = [
+                    r.seq.to_string(),
+                    export_time(r),
+                    r.action.clone(),
+                    r.source.clone(),
+                    r.success.to_string(),
+                    name.clone().unwrap_or_default(),
+                    r.key_hash.as_deref().map(hex::encode).unwrap_or_default(),
+                    r.error_msg.clone().unwrap_or_default(),
+                    r.detail.clone(),
+                    hex::encode(&r.prev_hash),
+                    hex::encode(&r.hash),
+                ];
+                w.write_record(cells.iter().map(|c| defuse(c)))
+                    .expect("CSV to memory");
+            }
+            w.into_inner().expect("CSV to memory")
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Action;
+    use super::{Action, ExportFormat, Record, export};
+
+    fn exported_record() -> (Record, Option<String>) {
+        let record = Record {
+            seq: 7,
+            id: "id7".into(),
+            timestamp_ms: 1_700_000_000_123,
+            action: "set".into(),
+            key_hash: Some(vec![0xab; 32]),
+            source: "desktop".into(),
+            success: false,
+            error_msg: Some("=HYPERLINK(\"x\")".into()),
+            detail: r#"{"fields":2}"#.into(),
+            prev_hash: vec![1; 32],
+            hash: vec![2; 32],
+        };
+        (record, Some("-name".into()))
+    }
+
+    #[test]
+    fn csv_export_has_the_header_and_defuses_formulas() {
+        let csv = String::from_utf8(export(&[exported_record()], ExportFormat::Csv)).unwrap();
+        let mut lines = csv.lines();
+        assert_eq!(
+            lines.next(),
+            Some("seq,timestamp,action,source,success,key,key_hash,error,detail,prev_hash,hash")
+        );
+        let row = lines.next().unwrap();
+        assert!(
+            row.starts_with("7,2023-11-14T22:13:20.123Z,set,desktop,false,'-name,abab"),
+            "{row}"
+        );
+        assert!(row.contains(r#""'=HYPERLINK(""x"")""#), "{row}");
+        assert_eq!(lines.next(), None);
+    }
+
+    #[test]
+    fn json_export_carries_names_times_and_details_as_json() {
+        let json = export(&[exported_record()], ExportFormat::Json);
+        let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        let r = &v.as_array().unwrap()[0];
+        assert_eq!(r["key"], "-name", "JSON needs no defusing");
+        assert_eq!(r["timestamp"], "2023-11-14T22:13:20.123Z");
+        assert_eq!(r["detail"]["fields"], 2);
+        assert_eq!(r["key_hash"], "ab".repeat(32));
+        assert_eq!(r["seq"], 7);
+    }
 
     /// Every action, in the order of [`Action::NAMES`]. The match below stops compiling when an
     /// action is added, so that this list, and through it `NAMES`, cannot fall behind.

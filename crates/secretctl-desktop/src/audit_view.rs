@@ -134,88 +134,6 @@ pub fn page(records: &[(Record, Option<String>)], q: &AuditQuery) -> AuditPage {
     }
 }
 
-/// Export formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ExportFormat {
-    /// A JSON array.
-    Json,
-    /// CSV, safe against formula injection.
-    Csv,
-}
-
-/// The export of `records` (the whole filtered set, not one page), with the columns of
-/// `secretctl audit export`.
-pub fn render(records: &[(Record, Option<String>)], format: ExportFormat) -> Result<Vec<u8>> {
-    match format {
-        ExportFormat::Json => {
-            let rows: Vec<serde_json::Value> = records
-                .iter()
-                .map(|(r, name)| {
-                    let mut v = serde_json::to_value(r).expect("records serialise");
-                    if let Some(obj) = v.as_object_mut() {
-                        obj.insert("timestamp".into(), time(r).into());
-                        obj.insert("key".into(), name.clone().into());
-                        if let Ok(detail) = serde_json::from_str::<serde_json::Value>(&r.detail) {
-                            obj.insert("detail".into(), detail);
-                        }
-                    }
-                    v
-                })
-                .collect();
-            let mut out = serde_json::to_vec_pretty(&rows).expect("records serialise");
-            out.push(b'\n');
-            Ok(out)
-        }
-        ExportFormat::Csv => {
-            let fail = |e: csv::Error| IpcError::failed(format!("cannot write CSV: {e}"));
-            let mut w = csv::Writer::from_writer(Vec::new());
-            w.write_record([
-                "seq",
-                "timestamp",
-                "action",
-                "source",
-                "success",
-                "key",
-                "key_hash",
-                "error",
-                "detail",
-                "prev_hash",
-                "hash",
-            ])
-            .map_err(fail)?;
-            for (r, name) in records {
-                let cells = [
-                    r.seq.to_string(),
-                    time(r),
-                    r.action.clone(),
-                    r.source.clone(),
-                    r.success.to_string(),
-                    name.clone().unwrap_or_default(),
-                    r.key_hash.as_deref().map(hex::encode).unwrap_or_default(),
-                    r.error_msg.clone().unwrap_or_default(),
-                    r.detail.clone(),
-                    hex::encode(&r.prev_hash),
-                    hex::encode(&r.hash),
-                ];
-                w.write_record(cells.iter().map(|c| defuse(c)))
-                    .map_err(fail)?;
-            }
-            w.into_inner()
-                .map_err(|e| IpcError::failed(format!("cannot write CSV: {e}")))
-        }
-    }
-}
-
-/// A cell a spreadsheet would read as a formula gets a leading `'` (OWASP's advice).
-fn defuse(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}")
-    } else {
-        cell.to_owned()
-    }
-}
-
 /// Writes an export to a new file (0600); an existing file is never overwritten.
 pub fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
@@ -272,16 +190,6 @@ mod tests {
         let last = page(&all, &AuditQuery { page: 9, ..q });
         assert_eq!(last.page, 1, "a page past the end shows the last one");
         assert_eq!(last.rows.last().unwrap().seq, 1);
-    }
-
-    #[test]
-    fn csv_export_is_safe_against_formulas() {
-        let mut r = record(1, 0, "set");
-        r.0.error_msg = Some("=HYPERLINK(\"x\")".into());
-        r.1 = Some("-name".into());
-        let csv = String::from_utf8(render(&[r], ExportFormat::Csv).unwrap()).unwrap();
-        assert!(csv.contains("'=HYPERLINK"), "{csv}");
-        assert!(csv.contains(",'-name,"), "{csv}");
     }
 
     #[test]

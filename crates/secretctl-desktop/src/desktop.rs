@@ -1,12 +1,13 @@
 //! [`Desktop`]: the state behind the window and the operations the IPC commands call, one core
 //! call each, all with audit source `desktop`.
 
-use crate::audit_view::{self, AuditPage, AuditQuery, ExportFormat};
+use crate::audit_view::{self, AuditPage, AuditQuery};
 use crate::clipboard::{Clipboard, SystemBoard};
 use crate::edit::{self, CreateRequest, UpdateRequest};
 use crate::error::{IpcError, Result};
 use crate::settings::Settings;
 use crate::views::{self, Detail, FolderItem, ListItem, TemplateItem};
+use secretctl_core::audit::ExportFormat;
 use secretctl_core::audit::{self, Source};
 use secretctl_core::crypto::Passphrase;
 use secretctl_core::generate::{self, CharsetOptions, Recipe};
@@ -502,7 +503,7 @@ impl Desktop {
             return Err(IpcError::input("give the export file as an absolute path"));
         }
         let records = self.audit_records(&q, true)?;
-        let bytes = audit_view::render(&records, format)?;
+        let bytes = secretctl_core::audit::export(&records, format);
         audit_view::write_new(&path, &bytes)?;
         Ok(ExportReceipt {
             path: path.display().to_string(),

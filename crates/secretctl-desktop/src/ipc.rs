@@ -6,8 +6,9 @@
 //! the clipboard from Rust. Passwords and new values cross towards Rust when the user types them.
 //! Every command runs off the main thread (`async`), so a KDF never freezes the window.
 
+use secretctl_core::audit::ExportFormat;
 use secretctl_core::security::Report;
-use secretctl_desktop::audit_view::{AuditPage, AuditQuery, ExportFormat};
+use secretctl_desktop::audit_view::{AuditPage, AuditQuery};
 use secretctl_desktop::desktop::{
     AppState, CopyReceipt, ExportReceipt, GenerateRequest, Generated, ListQuery, LockReason,
     Revealed, VerifyView,

@@ -3,7 +3,7 @@
 use crate::cli::{AuditCommand, AuditFilterArgs, AuditFormat, Global};
 use crate::failure::{Failure, Result};
 use crate::{io, password};
-use secretctl_core::audit::{Filter, Record, Source};
+use secretctl_core::audit::{self, ExportFormat, Filter, Record, Source};
 use secretctl_core::vault::Session;
 
 pub fn run(g: &Global, cmd: AuditCommand) -> Result<()> {
@@ -13,7 +13,13 @@ pub fn run(g: &Global, cmd: AuditCommand) -> Result<()> {
             filter.limit = Some(a.limit);
             let rows = session.audit_list(&filter, Source::Cli, false)?;
             if a.json {
-                return io::out_json(&rows.iter().map(record_json).collect::<Vec<_>>().into());
+                return io::out_json(
+                    &rows
+                        .iter()
+                        .map(|(r, name)| audit::record_json(r, name.as_deref()))
+                        .collect::<Vec<_>>()
+                        .into(),
+                );
             }
             let mut text = String::new();
             for (r, name) in &rows {
@@ -53,17 +59,11 @@ pub fn run(g: &Global, cmd: AuditCommand) -> Result<()> {
         AuditCommand::Export(a) => {
             let (mut session, filter) = open_with_filter(g, &a.filter)?;
             let rows = session.audit_list(&filter, Source::Cli, true)?;
-            let bytes = match a.format {
-                AuditFormat::Json => {
-                    let mut v = serde_json::to_vec_pretty(&serde_json::Value::from(
-                        rows.iter().map(record_json).collect::<Vec<_>>(),
-                    ))
-                    .expect("records serialise");
-                    v.push(b'\n');
-                    v
-                }
-                AuditFormat::Csv => to_csv(&rows)?,
+            let format = match a.format {
+                AuditFormat::Json => ExportFormat::Json,
+                AuditFormat::Csv => ExportFormat::Csv,
             };
+            let bytes = audit::export(&rows, format);
             match &a.output {
                 Some(path) => io::write_private_file(path, &bytes, a.force),
                 None => io::out(&bytes),
@@ -129,73 +129,5 @@ fn key_shown(r: &Record, name: Option<&str>) -> String {
         (Some(n), _) => n.to_owned(),
         (None, Some(h)) => format!("#{}", hex::encode(&h[..h.len().min(6)])),
         (None, None) => "-".into(),
-    }
-}
-
-fn record_json((r, name): &(Record, Option<String>)) -> serde_json::Value {
-    let mut v = serde_json::to_value(r).expect("records serialise");
-    if let Some(obj) = v.as_object_mut() {
-        obj.insert(
-            "timestamp".into(),
-            jiff::Timestamp::from_millisecond(r.timestamp_ms)
-                .map(|t| t.to_string())
-                .unwrap_or_default()
-                .into(),
-        );
-        obj.insert("key".into(), name.clone().into());
-        if let Ok(detail) = serde_json::from_str::<serde_json::Value>(&r.detail) {
-            obj.insert("detail".into(), detail);
-        }
-    }
-    v
-}
-
-/// CSV that a spreadsheet opens as text: a cell that starts with `=`, `+`, `-`, `@`, tab or
-/// carriage return gets a leading `'` (OWASP's advice against formula injection).
-fn to_csv(rows: &[(Record, Option<String>)]) -> Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let fail = |e: csv::Error| Failure::failed(format!("cannot write CSV: {e}"));
-    w.write_record([
-        "seq",
-        "timestamp",
-        "action",
-        "source",
-        "success",
-        "key",
-        "key_hash",
-        "error",
-        "detail",
-        "prev_hash",
-        "hash",
-    ])
-    .map_err(fail)?;
-    for (r, name) in rows {
-        let fields = [
-            r.seq.to_string(),
-            jiff::Timestamp::from_millisecond(r.timestamp_ms)
-                .map(|t| t.to_string())
-                .unwrap_or_else(|_| r.timestamp_ms.to_string()),
-            r.action.clone(),
-            r.source.clone(),
-            r.success.to_string(),
-            name.clone().unwrap_or_default(),
-            r.key_hash.as_deref().map(hex::encode).unwrap_or_default(),
-            r.error_msg.clone().unwrap_or_default(),
-            r.detail.clone(),
-            hex::encode(&r.prev_hash),
-            hex::encode(&r.hash),
-        ];
-        w.write_record(fields.iter().map(|f| defuse(f)))
-            .map_err(fail)?;
-    }
-    w.into_inner()
-        .map_err(|e| Failure::failed(format!("cannot write CSV: {e}")))
-}
-
-fn defuse(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}")
-    } else {
-        cell.to_owned()
     }
 }
