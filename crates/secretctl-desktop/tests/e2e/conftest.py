@@ -183,13 +183,19 @@ class Desktop:
         time.sleep(0.4)
         self.driver.save_screenshot(str(self.shots / f"desktop-{name}.png"))
 
-    def cli(self, *args: str, stdin: str | None = None, check: bool = True):
+    def cli(
+        self, *args: str, stdin: str | None = None, check: bool = True, password: bool = True
+    ):
+        """Runs the real CLI on the app's vault; `password=False` leaves it only the agent."""
         env = {
             **os.environ,
             "SECRETCTL_HOME": str(self.vault_dir),
-            "SECRETCTL_PASSWORD": PASSWORD,
             "NO_COLOR": "1",
         }
+        env.pop("SECRETCTL_PASSWORD", None)
+        env.pop("SECRETCTL_PASSWORD_FILE", None)
+        if password:
+            env["SECRETCTL_PASSWORD"] = PASSWORD
         return subprocess.run(
             [self.cli_bin, *args],
             input=stdin,

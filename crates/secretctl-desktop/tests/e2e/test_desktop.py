@@ -236,6 +236,36 @@ def test_07_secrets_cross_between_the_app_and_the_cli(desktop):
     search(d, "")
 
 
+def test_07b_the_app_works_alongside_a_running_agent(desktop):
+    d = desktop
+    d.cli("unlock", "--ttl", "10m")
+    try:
+        # With the app unlocked too, the agent serves the CLI (no password given)...
+        d.cli("set", "agent/token", stdin="tok-via-the-agent\n", password=False)
+        search(d, "agent/")
+        d.wait_until(lambda _: rows(d) == ["agent/token"])
+        open_secret(d, "agent/token")
+        d.click('#detail-fields .field[data-field="value"] .reveal')
+        d.wait_until(lambda _: field_value(d, "value") == "tok-via-the-agent")
+        # ...and sees what the app writes meanwhile.
+        d.click("#edit-secret")
+        d.wait_visible("#editor")
+        d.type("#editor-tags", "from-app")
+        d.click("#save-secret")
+        d.wait_until(lambda _: d.find_all("#detail-name") and d.find("#detail-tags").text == "from-app")
+        listed = json.loads(d.cli("list", "--json", password=False).stdout)
+        mine = [s for s in listed if s["key"] == "agent/token"]
+        assert mine and mine[0]["tags"] == ["from-app"], mine
+        # One audit log: the agent's write and the app's reveal and edit, in one verified chain.
+        records = json.loads(d.cli("audit", "list", "--key", "agent/token", "--json").stdout)
+        seen = {(r["action"], r["source"]) for r in records}
+        assert {("set", "agent"), ("get", "desktop"), ("set", "desktop")} <= seen, seen
+        d.cli("audit", "verify")
+    finally:
+        d.cli("lock", check=False)
+    search(d, "")
+
+
 def test_08_new_by_shortcut_then_delete(desktop):
     d = desktop
     press(d, "n")
