@@ -417,7 +417,8 @@ pub(crate) fn write(
         }
     }
     sealer.finish().map_err(fail)?;
-    Ok(HEADER_LEN as u64 + crypto::sealed_len(header.payload_len))
+    let sealed = crypto::sealed_len(header.payload_len).expect("the sealer took this length");
+    Ok(HEADER_LEN as u64 + sealed)
 }
 
 /// A backup being read: its header is parsed and checked, nothing is decrypted yet.
@@ -462,7 +463,8 @@ impl<R: Read> Reader<R> {
                 });
             }
         };
-        let expected = (HEADER_LEN as u64).checked_add(crypto::sealed_len(header.payload_len));
+        let expected =
+            crypto::sealed_len(header.payload_len).and_then(|n| n.checked_add(HEADER_LEN as u64));
         if header.payload_len <= crypto::KEY_LEN as u64 || expected != Some(total_len) {
             return Err(damaged());
         }
@@ -860,6 +862,37 @@ mod tests {
                 "flip at {i}"
             );
         }
+    }
+
+    /// Found by the `backup_reader` fuzz target: a header announcing a payload near `u64::MAX`
+    /// (the checksum is unkeyed, so anyone can write one) made `sealed_len` overflow — a panic
+    /// with overflow checks, and without them a wrapped length that can equal the file's, so
+    /// that the header was accepted and the file reported as a wrong key file or password
+    /// instead of damage. Both must be damage, found before any key is derived.
+    #[test]
+    fn bug_huge_payload_len_overflowed_the_sealed_length() {
+        let kf = KeyFile::generate();
+        let file = small_backup(&KeySource::KeyFile(&kf), &Dek::generate(), b"x");
+        // u64::MAX (the fuzzer's input, on a password header), and a length whose sealed
+        // length wraps around to exactly 16 bytes after the header.
+        for (payload_len, body) in [
+            (u64::MAX, file.len() - HEADER_LEN),
+            (0xfff0_00ff_f001_0000, 16),
+        ] {
+            let mut bad = file[..HEADER_LEN + body].to_vec();
+            bad[55..63].copy_from_slice(&payload_len.to_be_bytes());
+            let sum = crypto::sha256(&bad[..SUMMED_LEN]);
+            bad[SUMMED_LEN..HEADER_LEN].copy_from_slice(&sum);
+            assert!(
+                matches!(
+                    Reader::new(&bad[..], bad.len() as u64, Path::new("b")),
+                    Err(Error::Damaged(_))
+                ),
+                "payload length {payload_len:#x}"
+            );
+        }
+        assert_eq!(crypto::sealed_len(u64::MAX), None);
+        assert_eq!(crypto::sealed_len(0xfff0_00ff_f001_0000), None);
     }
 
     #[test]

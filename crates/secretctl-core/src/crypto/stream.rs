@@ -123,9 +123,10 @@ pub fn chunk_count(total: u64) -> u64 {
     total.div_ceil(CHUNK_LEN as u64)
 }
 
-/// Size of the sealed stream of a payload of `total` bytes.
-pub fn sealed_len(total: u64) -> u64 {
-    total + chunk_count(total) * TAG_LEN as u64
+/// Size of the sealed stream of a payload of `total` bytes; `None` when it does not fit in a
+/// `u64` (a `total` read from a damaged or crafted header can be anything).
+pub fn sealed_len(total: u64) -> Option<u64> {
+    total.checked_add(chunk_count(total) * TAG_LEN as u64)
 }
 
 /// Writes a payload of a length fixed in advance as sealed chunks to `out`.
@@ -299,7 +300,7 @@ mod tests {
             s.push(piece).unwrap();
         }
         let out = s.finish().unwrap();
-        assert_eq!(out.len() as u64, sealed_len(total));
+        assert_eq!(Some(out.len() as u64), sealed_len(total));
         out
     }
 
