@@ -666,3 +666,47 @@ fn documented_error_messages() {
         "line 2: not a Bitwarden JSON export: a value has an unexpected type (column 17)"
     );
 }
+
+/// A folder secretctl cannot hold (a name with '/', over 64 bytes, nested deeper than 16) is
+/// left out with a line saying why, instead of failing the whole import when it is written;
+/// the key name keeps the path. Found by reading the code the `competitor_import` fuzz target
+/// checks.
+#[test]
+fn folders_secretctl_cannot_hold_are_not_carried() {
+    let long = "L".repeat(65);
+    let deep = (1..=17)
+        .map(|i| format!("d{i}"))
+        .collect::<Vec<_>>()
+        .join("\\");
+    let text = format!(
+        "url,username,password,totp,extra,name,grouping,fav\n\
+         ,u1,pw1,,,Slash,Ops/Infra,0\n\
+         ,u2,pw2,,,Long,{long},0\n\
+         ,u3,pw3,,,Deep,{deep},0\n\
+         ,u4,pw4,,,Fine,Work\\Dev,0\n"
+    );
+    let c = parse_lastpass_csv(&text).unwrap();
+    let folders: Vec<(&str, &[String])> = c
+        .records
+        .iter()
+        .map(|r| (r.secret.name.as_str(), r.folder.as_slice()))
+        .collect();
+    assert_eq!(folders[0], ("Ops-Infra/Slash", &[][..]));
+    assert_eq!(folders[1].1, &[] as &[String]);
+    assert_eq!(folders[2].1, &[] as &[String]);
+    assert_eq!(
+        folders[3],
+        ("Work/Dev/Fine", &["Work".to_owned(), "Dev".to_owned()][..])
+    );
+    assert_eq!(c.unsupported.len(), 3, "{:#?}", c.unsupported);
+    assert_eq!(
+        c.unsupported[0],
+        "Ops-Infra/Slash: folder not carried: invalid folder 'Ops/Infra': a folder name cannot \
+         contain '/'"
+    );
+    assert!(c.unsupported[1].ends_with("a folder name is 1 to 64 bytes"));
+    assert!(c.unsupported[2].ends_with("a folder path has 1 to 16 names"));
+    for r in &c.records {
+        r.secret.validate().unwrap();
+    }
+}

@@ -32,8 +32,8 @@ use zeroize::Zeroizing;
 
 use super::{Conversion, Record};
 use crate::secret::{
-    Bindings, Field, InputType, KeyName, MAX_FIELDS, MAX_NAME_LEN, MAX_NOTES_LEN, MAX_TAGS, Secret,
-    SecretMeta, SecretValue, Template, VALUE_FIELD, shown, validate_url,
+    Bindings, Field, FolderPath, InputType, KeyName, MAX_FIELDS, MAX_NAME_LEN, MAX_NOTES_LEN,
+    MAX_TAGS, Secret, SecretMeta, SecretValue, Template, VALUE_FIELD, shown, validate_url,
 };
 
 /// The field that keeps an item's original title when its key name lost letters.
@@ -638,6 +638,15 @@ impl Converter {
             lines.push(format!("renamed from {}: {why}", shown(key)));
         }
         lines.append(&mut draft.problems);
+        // A folder secretctl cannot hold (a name over 64 bytes, with '/' or control characters,
+        // nested deeper than 16) is left out rather than failing the whole import; the key
+        // name still carries the path, sanitised.
+        if !draft.folder.is_empty()
+            && let Err(e) = FolderPath::from_names(draft.folder.clone())
+        {
+            lines.push(format!("folder not carried: {e}"));
+            draft.folder.clear();
+        }
         let mut tags: Vec<String> = Vec::new();
         let mut dropped: Vec<String> = Vec::new();
         for raw in &draft.tags {
