@@ -7,8 +7,9 @@
 
 use libfuzzer_sys::fuzz_target;
 use secretctl_core::agent::{
-    Envelope, FrameError, MAX_REQUEST, Reply, Request, folders_from_wire, masked_from_wire,
-    read_frame, secret_from_wire, secret_to_wire, summary_from_wire, summary_to_wire,
+    Envelope, FrameError, MAX_REQUEST, Reply, Request, WireSummary, folders_from_wire,
+    masked_from_wire, read_frame, secret_from_wire, secret_to_wire, summary_from_wire,
+    summary_to_wire,
 };
 
 /// A client reads replies of up to 256 MiB; announcing that much would make every execution
@@ -54,7 +55,19 @@ fn check_reply(body: &[u8]) {
     let Ok(reply) = serde_json::from_slice::<Reply>(body) else {
         return;
     };
-    let body = reply.body;
+    // A listing as clients decode it: typed, straight from the raw body.
+    if let Ok(items) = serde_json::from_str::<Vec<WireSummary>>(reply.body.get()) {
+        for item in items {
+            if let Some(summary) = item.into_summary() {
+                let wire = summary_to_wire(&summary);
+                let again = summary_from_wire(wire.clone()).expect("a re-encoded summary decodes");
+                assert_eq!(summary_to_wire(&again), wire);
+            }
+        }
+    }
+    let Some(body) = reply.decode::<serde_json::Value>() else {
+        return;
+    };
     if let Some(secret) = secret_from_wire(body.clone()) {
         let wire = secret_to_wire(&secret);
         let again = secret_from_wire(wire.clone()).expect("a re-encoded secret decodes");

@@ -14,9 +14,10 @@ use crate::secret::{
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use std::io::{Read, Write};
 use std::path::PathBuf;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 /// Protocol version carried by every request.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -351,6 +352,10 @@ pub enum ErrorKind {
 }
 
 /// A reply: `ok` with a body, or an error.
+///
+/// The body stays raw JSON until the caller decodes it into the type it expects
+/// ([`Reply::decode`]): no generic JSON tree is built on either side, which is most of the cost
+/// of a large listing.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Reply {
@@ -360,18 +365,18 @@ pub struct Reply {
     pub error: Option<ErrorKind>,
     /// A one-line message, when not ok (never a value).
     pub message: Option<String>,
-    /// The result, when ok.
-    pub body: serde_json::Value,
+    /// The result, when ok (`null` otherwise).
+    pub body: Box<RawValue>,
 }
 
 impl Reply {
     /// A successful reply.
-    pub fn ok(body: serde_json::Value) -> Reply {
+    pub fn ok(body: impl Serialize) -> Reply {
         Reply {
             ok: true,
             error: None,
             message: None,
-            body,
+            body: serde_json::value::to_raw_value(&body).expect("replies serialise"),
         }
     }
 
@@ -381,9 +386,27 @@ impl Reply {
             ok: false,
             error: Some(kind),
             message: Some(message.into()),
-            body: serde_json::Value::Null,
+            body: null(),
         }
     }
+
+    /// Decodes the body as a `T`, then wipes the raw body (it may hold a secret); `None` when the
+    /// body is not a `T`.
+    pub fn decode<T: serde::de::DeserializeOwned>(mut self) -> Option<T> {
+        let decoded = serde_json::from_str(self.body.get()).ok();
+        self.wipe();
+        decoded
+    }
+
+    /// Overwrites the raw body with zeros and leaves `null`.
+    pub fn wipe(&mut self) {
+        let mut text: Box<str> = std::mem::replace(&mut self.body, null()).into();
+        text.zeroize();
+    }
+}
+
+fn null() -> Box<RawValue> {
+    RawValue::NULL.to_owned()
 }
 
 /// The agent's state, as `status` reports it.
@@ -623,31 +646,44 @@ pub fn secret_from_wire(v: serde_json::Value) -> Option<Secret> {
     })
 }
 
+/// A listing entry as it crosses the socket: a `list` reply's body is an array of these.
 #[derive(Serialize, Deserialize)]
-struct WireSummary {
+pub struct WireSummary {
     name: String,
     meta: WireMeta,
     field_count: usize,
 }
 
+impl WireSummary {
+    /// The wire form of a listing entry.
+    pub fn of(s: &SecretSummary) -> WireSummary {
+        WireSummary {
+            name: s.name.to_string(),
+            meta: WireMeta::of(&s.meta),
+            field_count: s.field_count,
+        }
+    }
+
+    /// The listing entry; `None` when the name is not a valid key name.
+    pub fn into_summary(self) -> Option<SecretSummary> {
+        Some(SecretSummary {
+            name: KeyName::parse(&self.name).ok()?,
+            meta: self.meta.into_meta(),
+            field_count: self.field_count,
+        })
+    }
+}
+
 /// A listing entry as JSON.
 pub fn summary_to_wire(s: &SecretSummary) -> serde_json::Value {
-    serde_json::to_value(WireSummary {
-        name: s.name.to_string(),
-        meta: WireMeta::of(&s.meta),
-        field_count: s.field_count,
-    })
-    .expect("summaries serialise")
+    serde_json::to_value(WireSummary::of(s)).expect("summaries serialise")
 }
 
 /// A listing entry from JSON.
 pub fn summary_from_wire(v: serde_json::Value) -> Option<SecretSummary> {
-    let w: WireSummary = serde_json::from_value(v).ok()?;
-    Some(SecretSummary {
-        name: KeyName::parse(&w.name).ok()?,
-        meta: w.meta.into_meta(),
-        field_count: w.field_count,
-    })
+    serde_json::from_value::<WireSummary>(v)
+        .ok()?
+        .into_summary()
 }
 
 /// The masked view of a secret as JSON: summary, field views (no sensitive value), bindings.

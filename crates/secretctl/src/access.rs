@@ -94,7 +94,7 @@ pub fn open(g: &Global, need: Need) -> Result<Access> {
 const VIA: &str = "cli";
 
 impl Access {
-    fn ask(client: &AgentClient, request: Request) -> Result<serde_json::Value> {
+    fn ask<T: serde::de::DeserializeOwned>(client: &AgentClient, request: Request) -> Result<T> {
         client.request(request).map_err(client_failure)
     }
 
@@ -107,7 +107,7 @@ impl Access {
         match self {
             Access::Local(s) => Ok(s.list(filter, Source::Cli)?),
             Access::Agent(c) => {
-                let body = Self::ask(
+                let items: Vec<agent::WireSummary> = Self::ask(
                     c,
                     Request::List {
                         tag: filter.tag.clone(),
@@ -116,10 +116,9 @@ impl Access {
                         via: VIA.into(),
                     },
                 )?;
-                let items = body.as_array().cloned().ok_or_else(Self::malformed)?;
                 items
                     .into_iter()
-                    .map(|v| agent::summary_from_wire(v).ok_or_else(Self::malformed))
+                    .map(|w| w.into_summary().ok_or_else(Self::malformed))
                     .collect()
             }
         }
@@ -150,7 +149,7 @@ impl Access {
         match self {
             Access::Local(s) => Ok(s.set(key, update, Source::Cli)?),
             Access::Agent(c) => {
-                let body = Self::ask(
+                let body: serde_json::Value = Self::ask(
                     c,
                     Request::Set {
                         key: key.to_string(),

@@ -6,7 +6,7 @@
 
 use crate::agent::client::AgentClient;
 use clap_complete::engine::CompletionCandidate;
-use secretctl_core::agent::{Request, summary_from_wire};
+use secretctl_core::agent::{Request, WireSummary};
 use std::ffi::OsStr;
 
 /// The environment variable through which the shell asks for completions.
@@ -19,7 +19,7 @@ pub fn keys(current: &OsStr) -> Vec<CompletionCandidate> {
     let Ok(Some(client)) = AgentClient::find(&global.vault_dir()) else {
         return Vec::new();
     };
-    let Ok(body) = client.request(Request::List {
+    let Ok(items) = client.request::<Vec<WireSummary>>(Request::List {
         tag: None,
         expiring_before_ms: None,
         folder: None,
@@ -27,10 +27,9 @@ pub fn keys(current: &OsStr) -> Vec<CompletionCandidate> {
     }) else {
         return Vec::new();
     };
-    body.as_array()
+    items
         .into_iter()
-        .flatten()
-        .filter_map(|v| summary_from_wire(v.clone()))
+        .filter_map(WireSummary::into_summary)
         .map(|s| s.name.to_string())
         .filter(|name| name.starts_with(prefix.as_ref()))
         .map(CompletionCandidate::new)

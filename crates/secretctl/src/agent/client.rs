@@ -48,8 +48,11 @@ impl AgentClient {
         }
     }
 
-    /// Sends one request and returns the reply's body, or the agent's error.
-    pub fn request(&self, request: Request) -> Result<serde_json::Value, ClientError> {
+    /// Sends one request and returns the reply's body decoded as a `T`, or the agent's error.
+    pub fn request<T: serde::de::DeserializeOwned>(
+        &self,
+        request: Request,
+    ) -> Result<T, ClientError> {
         let mut stream = match UnixStream::connect(&self.path) {
             Ok(s) => s,
             Err(e)
@@ -86,7 +89,9 @@ impl AgentClient {
         let reply: Reply = serde_json::from_slice(&reply)
             .map_err(|_| ClientError::Protocol("the agent sent a malformed reply".into()))?;
         if reply.ok {
-            return Ok(reply.body);
+            return reply
+                .decode()
+                .ok_or_else(|| ClientError::Protocol("the agent sent a malformed reply".into()));
         }
         Err(ClientError::Refused(
             reply.error.unwrap_or(ErrorKind::Failed),
@@ -97,9 +102,7 @@ impl AgentClient {
     /// The agent's status, or `None` when no agent answers.
     pub fn status(&self) -> Result<Option<Status>, ClientError> {
         match self.request(Request::Status {}) {
-            Ok(body) => serde_json::from_value(body)
-                .map(Some)
-                .map_err(|_| ClientError::Protocol("malformed status".into())),
+            Ok(status) => Ok(Some(status)),
             // An agent that is locking answers `locked`: as good as none.
             Err(ClientError::NotRunning | ClientError::Refused(ErrorKind::Locked, _)) => Ok(None),
             Err(e) => Err(e),

@@ -9,7 +9,7 @@ use crate::cli::AgentServeArgs;
 use crate::cli::Global;
 use secretctl_core::agent::{
     Envelope, ErrorKind, MAX_REQUEST, McpRunGrant, PROTOCOL_VERSION, Reply, Request, Status,
-    masked_to_wire, read_frame, secret_to_wire, summary_to_wire, write_frame,
+    WireSummary, masked_to_wire, read_frame, secret_to_wire, write_frame,
 };
 use secretctl_core::audit::{Action, Source};
 use secretctl_core::command_policy::{self, Approval};
@@ -307,8 +307,10 @@ impl InProcess {
 /// A reply held back until the agent has shut down.
 type Pending = (UnixStream, zeroize::Zeroizing<Vec<u8>>);
 
-fn encode(reply: Reply) -> zeroize::Zeroizing<Vec<u8>> {
-    zeroize::Zeroizing::new(serde_json::to_vec(&reply).expect("replies serialise"))
+fn encode(mut reply: Reply) -> zeroize::Zeroizing<Vec<u8>> {
+    let bytes = zeroize::Zeroizing::new(serde_json::to_vec(&reply).expect("replies serialise"));
+    reply.wipe();
+    bytes
 }
 
 fn locked_reply() -> Reply {
@@ -520,7 +522,7 @@ fn answer(
                 folder: folder.as_deref().map(folder_path).transpose()?,
             };
             let list = session.list(&filter, source_for(&v)).map_err(failure)?;
-            Reply::ok(list.iter().map(summary_to_wire).collect())
+            Reply::ok(list.iter().map(WireSummary::of).collect::<Vec<_>>())
         }
         Request::GetMasked { key: k, via: v } => {
             session.set_via(Some(via(&v)));

@@ -8,7 +8,7 @@ use secretctl_core::agent::Request;
 
 pub fn run(g: &Global) -> Result<()> {
     let client = AgentClient::find(&g.vault_dir()).map_err(crate::access::client_failure)?;
-    match client.map(|c| c.request(Request::Lock {})) {
+    match client.map(|c| c.request::<serde::de::IgnoredAny>(Request::Lock {})) {
         Some(Ok(_)) => io::outln("locked"),
         Some(Err(ClientError::NotRunning)) | None => {
             io::outln("locked (no session agent was running)")

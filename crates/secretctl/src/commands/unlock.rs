@@ -31,7 +31,7 @@ pub fn run(g: &Global, a: UnlockArgs) -> Result<()> {
         let proof = hex::encode(session.agent_proof(&nonce));
         drop(session);
         client
-            .request(Request::Extend {
+            .request::<serde::de::IgnoredAny>(Request::Extend {
                 proof,
                 ttl_secs: ttl,
                 max_secs: max,

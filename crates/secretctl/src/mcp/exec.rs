@@ -80,7 +80,7 @@ fn execute(backend: &Backend, request: RunRequest, cancel: CancelToken) -> Resul
     if let Some(prefix) = &request.env_prefix {
         environment::check_prefix(prefix).map_err(|e| format!("env_prefix: {e}"))?;
     }
-    let body = ask_blocking(
+    let grant: McpRunGrant = ask_blocking(
         backend,
         Request::McpRun {
             command: request.command.clone(),
@@ -90,7 +90,6 @@ fn execute(backend: &Backend, request: RunRequest, cancel: CancelToken) -> Resul
             via: VIA.into(),
         },
     )?;
-    let grant: McpRunGrant = serde_json::from_value(body).map_err(|_| malformed())?;
     let secrets: Vec<Secret> = grant
         .found
         .into_iter()

@@ -119,7 +119,10 @@ pub struct SecretServer {
 }
 
 /// Sends one request to the vault's agent, or answers it in-process (blocking).
-fn ask_blocking(backend: &Backend, request: Request) -> std::result::Result<Value, String> {
+fn ask_blocking<T: serde::de::DeserializeOwned>(
+    backend: &Backend,
+    request: Request,
+) -> std::result::Result<T, String> {
     let dir = match backend {
         Backend::Agent(dir) => dir,
         Backend::Local(held) => {
@@ -128,7 +131,9 @@ fn ask_blocking(backend: &Backend, request: Request) -> std::result::Result<Valu
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .request(request);
             return if reply.ok {
-                Ok(reply.body)
+                reply
+                    .decode()
+                    .ok_or_else(|| "session agent: malformed reply".to_string())
             } else {
                 Err(reply.message.unwrap_or_else(|| "the request failed".into()))
             };
@@ -259,7 +264,10 @@ impl SecretServer {
         }
     }
 
-    async fn ask(&self, request: Request) -> std::result::Result<Value, String> {
+    async fn ask<T: serde::de::DeserializeOwned + Send + 'static>(
+        &self,
+        request: Request,
+    ) -> std::result::Result<T, String> {
         let backend = self.backend.clone();
         tokio::task::spawn_blocking(move || ask_blocking(&backend, request))
             .await
@@ -286,7 +294,7 @@ impl SecretServer {
         expiring_before_ms: Option<i64>,
         folder: Option<String>,
     ) -> std::result::Result<Vec<SecretSummary>, String> {
-        let body = self
+        let items: Vec<agent::WireSummary> = self
             .ask(Request::List {
                 tag,
                 expiring_before_ms,
@@ -294,10 +302,9 @@ impl SecretServer {
                 via: VIA.into(),
             })
             .await?;
-        let items = body.as_array().cloned().ok_or_else(malformed)?;
         items
             .into_iter()
-            .map(|v| agent::summary_from_wire(v).ok_or_else(malformed))
+            .map(|w| w.into_summary().ok_or_else(malformed))
             .collect()
     }
 
