@@ -12,7 +12,7 @@
 mod harness;
 
 use base64::Engine;
-use harness::{Output, PASSWORD, bin, run};
+use harness::{CLEAN_PATH, Output, PASSWORD, bin, run, secretctl_clean, write_policy};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -20,7 +20,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-const PATH_ENV: &str = "/usr/local/bin:/usr/bin:/bin";
 const TOKEN: &str = "tok-5f3a9c1e7b2d4a6f8e0c";
 const DB_PASSWORD: &str = "pg-pass-93ab71cd";
 const LOCKED: &str = "the vault is locked: ask the user to run `secretctl unlock`";
@@ -84,17 +83,7 @@ impl Setup {
     }
 
     fn cli(&self, args: &[&str], stdin: Option<&[u8]>) -> Output {
-        let mut c = Command::new(bin());
-        c.arg("--vault-dir")
-            .arg(&self.dir)
-            .args(args)
-            .env_clear()
-            .env("PATH", PATH_ENV)
-            .env("SECRETCTL_PASSWORD", PASSWORD)
-            .env("RUST_BACKTRACE", "0")
-            .env("NO_COLOR", "1")
-            .current_dir("/");
-        run(c, stdin)
+        secretctl_clean(&self.dir, args, stdin)
     }
 
     fn set(&self, key: &str, value: &str) {
@@ -118,9 +107,7 @@ impl Setup {
              \"db/main\"]\n    timeout: 1m\n",
             helper.display()
         );
-        let path = self.dir.join("mcp-policy.yaml");
-        std::fs::write(&path, text).expect("write policy");
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        write_policy(&self.dir, &text);
     }
 
     /// Runs the Python client with `spec` (calls, parallel) against `mcp-server`.
@@ -133,7 +120,7 @@ impl Setup {
     fn client_with_env(&self, mut spec: Value, extra_env: Value) -> (Value, String) {
         spec["command"] = json!(bin());
         spec["args"] = json!(["--vault-dir", self.dir, "mcp-server"]);
-        let mut env = json!({ "PATH": PATH_ENV, "RUST_BACKTRACE": "0" });
+        let mut env = json!({ "PATH": CLEAN_PATH, "RUST_BACKTRACE": "0" });
         for (k, v) in extra_env.as_object().expect("env object") {
             env[k] = v.clone();
         }
@@ -486,9 +473,7 @@ fn password_from_the_environment_and_env_aliases() {
     let text = format!(
         "version: 2\ndefault_action: deny\ncommands:\n  - name: {helper_text}\n    keys:          [\"prod/api/*\"]\nenv_aliases:\n  prod:\n    - {{ pattern: \"api/*\", target: \"prod/api/*\" }}\n"
     );
-    let path = s.dir.join("mcp-policy.yaml");
-    std::fs::write(&path, text).expect("write policy");
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    write_policy(&s.dir, &text);
     s.cli(&["policy", "approve", "--yes"], None)
         .ok("policy approve");
 
@@ -541,7 +526,7 @@ fn password_from_the_environment_and_env_aliases() {
                 .arg(&s.dir)
                 .arg("mcp-server")
                 .env_clear()
-                .env("PATH", PATH_ENV)
+                .env("PATH", CLEAN_PATH)
                 .env("RUST_BACKTRACE", "0")
                 .env("SECRETCTL_PASSWORD", "not the password");
             c
@@ -567,7 +552,7 @@ fn oversized_line_leaves_the_server_serving() {
         .arg(&s.dir)
         .arg("mcp-server")
         .env_clear()
-        .env("PATH", PATH_ENV)
+        .env("PATH", CLEAN_PATH)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

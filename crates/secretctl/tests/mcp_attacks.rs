@@ -14,7 +14,7 @@
 
 mod harness;
 
-use harness::{Output, PASSWORD, bin, run, sqlite3};
+use harness::{CLEAN_PATH, Output, bin, run, secretctl_clean, sqlite3};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -23,7 +23,6 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
-const PATH_ENV: &str = "/usr/local/bin:/usr/bin:/bin";
 const TOKEN: &str = "tok-5f3a9c1e7b2d4a6f8e0c";
 const DB_PASSWORD: &str = "pg-pass-93ab71cd";
 const TOP: &str = "top-value-7a1b2c3d";
@@ -74,17 +73,7 @@ impl Setup {
     }
 
     fn cli(&self, args: &[&str], stdin: Option<&[u8]>) -> Output {
-        let mut c = Command::new(bin());
-        c.arg("--vault-dir")
-            .arg(&self.dir)
-            .args(args)
-            .env_clear()
-            .env("PATH", PATH_ENV)
-            .env("SECRETCTL_PASSWORD", PASSWORD)
-            .env("RUST_BACKTRACE", "0")
-            .env("NO_COLOR", "1")
-            .current_dir("/");
-        run(c, stdin)
+        secretctl_clean(&self.dir, args, stdin)
     }
 
     fn set(&self, key: &str, value: &str) {
@@ -116,9 +105,7 @@ impl Setup {
     }
 
     fn write_policy(&self, text: &str) {
-        let path = self.dir.join("mcp-policy.yaml");
-        std::fs::write(&path, text).expect("write policy");
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        harness::write_policy(&self.dir, text);
     }
 
     /// `mark` and `sleeper` may use `api/*`; `echoargs` has `keys: ["*"]`.
@@ -146,7 +133,7 @@ impl Setup {
     fn client(&self, mut spec: Value) -> Value {
         spec["command"] = json!(bin());
         spec["args"] = json!(["--vault-dir", self.dir, "mcp-server"]);
-        spec["env"] = json!({ "PATH": PATH_ENV, "RUST_BACKTRACE": "0" });
+        spec["env"] = json!({ "PATH": CLEAN_PATH, "RUST_BACKTRACE": "0" });
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp_client.py");
         let mut c = Command::new("python3");
         c.arg(script);
@@ -258,7 +245,7 @@ impl Raw {
             .arg(dir)
             .arg("mcp-server")
             .env_clear()
-            .env("PATH", PATH_ENV)
+            .env("PATH", CLEAN_PATH)
             .env("RUST_BACKTRACE", "0")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -56,10 +56,7 @@ impl Setup {
 
     /// Writes the policy file (mode 0600).
     fn write_policy(&self, text: &str) {
-        let path = self.policy_path();
-        std::fs::write(&path, text).expect("write policy");
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
-            .expect("chmod policy");
+        harness::write_policy(&self.v.dir, text);
     }
 
     fn command(&self, args: &[&str], pw: Pw) -> Command {

@@ -36,6 +36,33 @@ pub fn command(dir: &Path) -> Command {
     c
 }
 
+/// `PATH` for the tests that run the binary with a cleared environment (the MCP ones).
+pub const CLEAN_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
+
+/// `secretctl --vault-dir DIR ARGS` with a cleared environment: only [`CLEAN_PATH`], the
+/// password and no backtraces, run from `/`.
+pub fn secretctl_clean(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut c = Command::new(bin());
+    c.arg("--vault-dir")
+        .arg(dir)
+        .args(args)
+        .env_clear()
+        .env("PATH", CLEAN_PATH)
+        .env("SECRETCTL_PASSWORD", PASSWORD)
+        .env("RUST_BACKTRACE", "0")
+        .env("NO_COLOR", "1")
+        .current_dir("/");
+    run(c, stdin)
+}
+
+/// Writes the vault's `mcp-policy.yaml` (mode 0600).
+pub fn write_policy(dir: &Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("mcp-policy.yaml");
+    std::fs::write(&path, text).expect("write policy");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod policy");
+}
+
 /// What a finished process left behind.
 #[derive(Debug)]
 pub struct Output {
