@@ -130,8 +130,10 @@ impl std::fmt::Display for Class {
     }
 }
 
-/// The choices of a character password.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The choices of a character password. As JSON (the desktop app's generator page), a missing
+/// choice takes its default.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
 pub struct CharsetOptions {
     /// Number of characters.
     pub length: usize,

@@ -122,18 +122,9 @@ pub struct CopyReceipt {
 pub struct GenerateRequest {
     /// Words (a passphrase from the EFF large list) rather than characters.
     pub words: bool,
-    /// Number of characters.
-    pub length: usize,
-    /// Use `a`–`z`.
-    pub lowercase: bool,
-    /// Use `A`–`Z`.
-    pub uppercase: bool,
-    /// Use `0`–`9`.
-    pub digits: bool,
-    /// Use symbols.
-    pub symbols: bool,
-    /// Characters never to use.
-    pub exclude: String,
+    /// The character choices (length, classes, exclusions), at the top level of the JSON.
+    #[serde(flatten)]
+    pub chars: CharsetOptions,
     /// Number of words.
     pub word_count: usize,
     /// Between words.
@@ -144,12 +135,7 @@ impl Default for GenerateRequest {
     fn default() -> GenerateRequest {
         GenerateRequest {
             words: false,
-            length: generate::DEFAULT_LENGTH,
-            lowercase: true,
-            uppercase: true,
-            digits: true,
-            symbols: true,
-            exclude: String::new(),
+            chars: CharsetOptions::default(),
             word_count: 6,
             separator: generate::DEFAULT_SEPARATOR.to_owned(),
         }
@@ -521,15 +507,7 @@ impl Desktop {
             )
         } else {
             Recipe::Chars(
-                generate::Charset::new(&CharsetOptions {
-                    length: req.length,
-                    lowercase: req.lowercase,
-                    uppercase: req.uppercase,
-                    digits: req.digits,
-                    symbols: req.symbols,
-                    exclude: req.exclude,
-                })
-                .map_err(|e| IpcError::input(e.to_string()))?,
+                generate::Charset::new(&req.chars).map_err(|e| IpcError::input(e.to_string()))?,
             )
         };
         let password = recipe.generate(&mut generate::OsRandom::new());
@@ -803,13 +781,10 @@ mod tests {
     fn the_generator_follows_its_options() {
         let tmp = tempfile::tempdir().unwrap();
         let d = desktop(tmp.path());
-        let g = d
-            .generate(GenerateRequest {
-                length: 20,
-                symbols: false,
-                ..GenerateRequest::default()
-            })
-            .unwrap();
+        // As the generator page sends it: the character choices at the top level.
+        let request: GenerateRequest =
+            serde_json::from_value(serde_json::json!({ "length": 20, "symbols": false })).unwrap();
+        let g = d.generate(request).unwrap();
         assert_eq!(g.password.len(), 20);
         assert!(g.password.bytes().all(|b| b.is_ascii_alphanumeric()));
         assert!(g.entropy_bits > 100.0);
@@ -822,10 +797,13 @@ mod tests {
             .unwrap();
         assert_eq!(w.password.split('-').count(), 5);
         let none = GenerateRequest {
-            lowercase: false,
-            uppercase: false,
-            digits: false,
-            symbols: false,
+            chars: CharsetOptions {
+                lowercase: false,
+                uppercase: false,
+                digits: false,
+                symbols: false,
+                ..CharsetOptions::default()
+            },
             ..GenerateRequest::default()
         };
         assert_eq!(d.generate(none).err().unwrap().code, "input");
