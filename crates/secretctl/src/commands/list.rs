@@ -1,6 +1,6 @@
 //! `secretctl list`: names, one per line (or columns, or JSON). No values.
 
-use super::{meta_json, time_or_dash};
+use super::{summary_json, time_or_dash};
 use crate::access::{self, Need};
 use crate::cli::{Global, ListArgs};
 use crate::failure::Result;
@@ -31,18 +31,8 @@ pub fn run(g: &Global, a: ListArgs) -> Result<()> {
     };
     let secrets = access::open(g, Need::Agent)?.list(&filter)?;
     if a.json {
-        let items: Vec<serde_json::Value> = secrets
-            .iter()
-            .map(|s| {
-                let mut m = meta_json(s.name.as_str(), &s.meta);
-                m.remove("notes");
-                m.remove("url");
-                m.insert("has_notes".into(), s.meta.notes.is_some().into());
-                m.insert("has_url".into(), s.meta.url.is_some().into());
-                m.insert("field_count".into(), s.field_count.into());
-                m.into()
-            })
-            .collect();
+        let items: Vec<serde_json::Value> =
+            secrets.iter().map(|s| summary_json(s).into()).collect();
         return io::out_json(&items.into());
     }
     let mut text = String::new();

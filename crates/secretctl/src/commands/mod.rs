@@ -102,6 +102,20 @@ fn meta_json(
     m
 }
 
+/// A listing entry as JSON, as `list --json` and the MCP tools show it: the metadata without
+/// notes or URL text (only whether there are any) and the number of fields.
+pub(crate) fn summary_json(
+    s: &secretctl_core::secret::SecretSummary,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut m = meta_json(s.name.as_str(), &s.meta);
+    m.remove("notes");
+    m.remove("url");
+    m.insert("has_notes".into(), s.meta.notes.is_some().into());
+    m.insert("has_url".into(), s.meta.url.is_some().into());
+    m.insert("field_count".into(), s.field_count.into());
+    m
+}
+
 fn parse_key(input: &str) -> Result<secretctl_core::secret::KeyName> {
     Ok(secretctl_core::secret::KeyName::parse(input)?)
 }

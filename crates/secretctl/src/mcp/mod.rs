@@ -34,7 +34,7 @@ use rmcp::{ServerHandler, ServiceExt, tool, tool_handler, tool_router};
 use schemars::JsonSchema;
 use secretctl_core::agent::{self, ErrorKind, FolderOp, Request};
 use secretctl_core::audit::Source;
-use secretctl_core::secret::{Bindings, FieldView, KeyName, SecretMeta, SecretSummary, shown};
+use secretctl_core::secret::{Bindings, FieldView, KeyName, SecretSummary, shown};
 use secretctl_core::vault::{Vault, VaultDir};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -164,26 +164,9 @@ fn time_json(t: Option<jiff::Timestamp>) -> Value {
         .unwrap_or(Value::Null)
 }
 
-/// A secret's metadata as the tools show it: no value, no notes or URL text.
+/// A secret's metadata as the tools show it: no value, no notes or URL text (as `list --json`).
 fn meta_json(summary: &SecretSummary) -> Map<String, Value> {
-    let m: &SecretMeta = &summary.meta;
-    let mut out = Map::new();
-    out.insert("key".into(), summary.name.to_string().into());
-    out.insert("tags".into(), m.tags.clone().into());
-    out.insert("expires_at".into(), time_json(m.expires_at));
-    out.insert("field_count".into(), summary.field_count.into());
-    out.insert("has_notes".into(), m.notes.is_some().into());
-    out.insert("has_url".into(), m.url.is_some().into());
-    out.insert("created_at".into(), time_json(m.created_at));
-    out.insert("updated_at".into(), time_json(m.updated_at));
-    out.insert(
-        "folder".into(),
-        m.folder
-            .as_ref()
-            .map(|f| Value::String(f.to_string()))
-            .unwrap_or(Value::Null),
-    );
-    out
+    crate::commands::summary_json(summary)
 }
 
 fn parse_key(key: &str) -> std::result::Result<KeyName, String> {
