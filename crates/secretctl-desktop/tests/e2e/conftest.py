@@ -23,6 +23,8 @@ from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.options import ArgOptions
+from selenium.webdriver.remote.client_config import ClientConfig
+from selenium.webdriver.remote.remote_connection import RemoteConnection
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -96,9 +98,10 @@ class Desktop:
         last = None
         for _ in range(3):
             try:
-                self.driver = webdriver.Remote(
-                    command_executor=f"http://127.0.0.1:{self.port}", options=options
+                connection = RemoteConnection(
+                    client_config=ClientConfig(remote_server_addr=f"http://127.0.0.1:{self.port}")
                 )
+                self.driver = webdriver.Remote(command_executor=connection, options=options)
                 break
             except WebDriverException as e:
                 last = e
