@@ -638,13 +638,7 @@ impl OutputFile {
                 }
             })?;
         }
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| Error::io(dir, e))
+        sync_parent(&path)
     }
 }
 
@@ -712,6 +706,12 @@ pub fn generate_key_file(path: &Path) -> Result<()> {
         let _ = std::fs::remove_file(path);
         return Err(Error::io(path, e));
     }
+    sync_parent(path)
+}
+
+/// Flushes the entries of the directory holding `path` (after a create or rename), so that the
+/// new file survives a crash.
+fn sync_parent(path: &Path) -> Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
